@@ -1,0 +1,99 @@
+/**
+ * The collector-policy registry and policy names.
+ *
+ * A policy name is a family plus, for CPython, a version: `cpython-3.12` means the model of the
+ * latest 3.12 patch release, `cpython-3.12.1` the model covering 3.12.1 (rules changed inside
+ * some patch series, so a series may be split into several models). Adding a policy = one file in
+ * this folder + one line in `collectors`.
+ */
+import { UsageError } from '../errors.js';
+import type { CollectorModule, PolicyRelease } from './collector.js';
+import { generational } from './generational.js';
+import { refcountOnly } from './refcount.js';
+
+export const collectors = {
+  'refcount-only': refcountOnly,
+  cpython: generational,
+} satisfies Record<string, CollectorModule>;
+
+export type CollectorFamily = keyof typeof collectors;
+
+/** The default policy when neither `--policy` nor the trace's `meta.python` names one. */
+export const DEFAULT_POLICY = 'cpython-3.12';
+
+export interface ResolvedPolicy {
+  /** The name as the user wrote it (or as it was derived from `meta.python`). */
+  requested: string;
+  /** The canonical name of the model, e.g. `cpython-3.12.1`. */
+  name: string;
+  module: CollectorModule;
+  release: PolicyRelease;
+}
+
+const VERSIONED = /^cpython-(\d+)\.(\d+)(?:\.(\d+))?$/;
+
+/** Resolves a policy name; throws `UsageError` listing the known policies when it names none. */
+export function resolvePolicy(requested: string): ResolvedPolicy {
+  if (requested === 'refcount-only') {
+    return { requested, name: requested, module: refcountOnly, release: refcountOnly.releases[0] };
+  }
+  const match = VERSIONED.exec(requested);
+  if (match) {
+    const minor = `${match[1]}.${match[2]}`;
+    const releases = generational.releases.filter((r) => r.minor === minor);
+    const patch = match[3] === undefined ? Infinity : Number(match[3]);
+    const release = releases.find((r) => patch >= r.firstPatch && patch <= r.lastPatch);
+    if (release) return { requested, name: `cpython-${release.id}`, module: generational, release };
+  }
+  throw new UsageError(`unknown collector policy "${requested}"; known policies: ${policyNames().join(', ')} (a full version such as cpython-3.12.1 selects that release's model)`);
+}
+
+/** Policy names as `memreplay policies` lists them. */
+export function policyNames(): string[] {
+  const minors = [...new Set(generational.releases.map((r) => r.minor))];
+  return ['refcount-only', ...minors.map((m) => `cpython-${m}`)];
+}
+
+/**
+ * The policy for a trace: `--policy` if given, else the version in `meta.python`, else
+ * `DEFAULT_POLICY`. A recorded version memreplay does not model is an error, not a silent fallback.
+ */
+export function choosePolicy(option: string | undefined, metaPython: string | undefined): ResolvedPolicy {
+  if (option !== undefined) return resolvePolicy(option);
+  if (metaPython !== undefined) {
+    const version = /^(\d+\.\d+(?:\.\d+)?)/.exec(metaPython)?.[1];
+    try {
+      if (version !== undefined) return resolvePolicy(`cpython-${version}`);
+    } catch {
+      // fall through to the clearer message below
+    }
+    throw new UsageError(`the trace was recorded with Python ${metaPython}, which memreplay does not model; choose a model with --policy (${policyNames().join(', ')})`);
+  }
+  return resolvePolicy(DEFAULT_POLICY);
+}
+
+export interface PolicyListing {
+  name: string;
+  model: string;
+  covers: string;
+  description: string;
+  defaultThresholds: readonly number[];
+  freeLists: string;
+}
+
+export function listPolicies(): PolicyListing[] {
+  const rows: PolicyListing[] = [
+    { name: 'refcount-only', model: 'refcount-only', covers: 'any', description: refcountOnly.description, defaultThresholds: [], freeLists: refcountOnly.releases[0].freeLists },
+  ];
+  for (const r of generational.releases) {
+    rows.push({
+      name: r.lastPatch === Infinity ? `cpython-${r.minor}` : `cpython-${r.minor}.${r.firstPatch}…${r.lastPatch}`,
+      model: `cpython-${r.id}`,
+      covers: r.covers,
+      description: generational.description,
+      defaultThresholds: r.defaultThresholds,
+      freeLists: r.freeLists,
+    });
+  }
+  return rows;
+}

@@ -1,0 +1,122 @@
+/**
+ * `replay()`: the replay stage's entry. It takes a decoded trace (a stream of event chunks plus its
+ * header and string tables) and the resolved configuration, runs the engine over every chunk,
+ * and returns a `ReplayResult`: plain data for the report stage.
+ *
+ *   chunks ──► ReplayEngine.feed (per chunk) ──► finishSampling ──► analyzeLeaks ──► ReplayResult
+ */
+import type { CollectorState } from '../gc/collector.js';
+import type { ResolvedPolicy } from '../gc/index.js';
+import type { FreeListConfig, FreeListStats } from '../pool/free-list.js';
+import type { PoolPolicy, PoolSnapshot } from '../pool/pool.js';
+import type { Diagnostics } from '../trace/diagnostics.js';
+import { OP_COUNT, OP_NAMES, type EventChunk, type StringTable, type TraceHeader } from '../trace/types.js';
+import { ReplayEngine } from './engine.js';
+import type { AllocationGroups } from './groups.js';
+import { analyzeLeaks, type LeakAnalysis } from './leaks.js';
+import type { ReplayStatistics } from './statistics.js';
+
+/** What `replay` needs of a decoded trace (the shape `openTrace` returns). */
+export interface ReplaySource {
+  file: string;
+  header: TraceHeader;
+  types: StringTable;
+  sites: StringTable;
+  chunks(): AsyncIterable<EventChunk> | Iterable<EventChunk>;
+}
+
+export interface ReplaySettings {
+  policy: ResolvedPolicy;
+  /** `--threshold`; undefined entries keep the release's defaults. */
+  thresholds?: readonly (number | undefined)[];
+  /** `--old-objects`, else `meta.oldObjects`, else 0. */
+  oldObjects: number;
+  /** False for `--gc off`. */
+  automaticCollection: boolean;
+  freeLists: FreeListConfig;
+  pool: PoolPolicy | null;
+  diagnostics: Diagnostics;
+  /** Called after each chunk with the number of events replayed so far (progress bars). */
+  onProgress?: (events: number) => void;
+}
+
+export interface ReplayResult {
+  file: string;
+  header: TraceHeader;
+  events: number;
+  /** Events per op name. */
+  opCounts: Record<string, number>;
+  policy: ResolvedPolicy;
+  gc: CollectorState;
+  stats: ReplayStatistics;
+  leaks: LeakAnalysis;
+  pool: PoolSnapshot | null;
+  freeLists: FreeListStats[];
+  liveObjects: number;
+  liveBytes: number;
+  groups: AllocationGroups;
+  types: StringTable;
+  sites: StringTable;
+}
+
+function createEngine(source: ReplaySource, settings: ReplaySettings): ReplayEngine {
+  return new ReplayEngine({
+    file: source.file,
+    policy: settings.policy,
+    thresholds: settings.thresholds,
+    oldObjects: settings.oldObjects,
+    automaticCollection: settings.automaticCollection,
+    freeLists: settings.freeLists,
+    pool: settings.pool,
+    diagnostics: settings.diagnostics,
+    types: source.types,
+    sites: source.sites,
+  });
+}
+
+export async function replay(source: ReplaySource, settings: ReplaySettings): Promise<ReplayResult> {
+  const engine = createEngine(source, settings);
+  for await (const chunk of source.chunks()) {
+    engine.feed(chunk);
+    settings.onProgress?.(engine.events);
+  }
+  return finishReplay(engine, source, settings);
+}
+
+/** Synchronous variant for already decoded chunks (tests, `compare` workers). */
+export function replayChunks(source: Omit<ReplaySource, 'chunks'> & { chunks(): Iterable<EventChunk> }, settings: ReplaySettings): ReplayResult {
+  const engine = createEngine(source, settings);
+  for (const chunk of source.chunks()) engine.feed(chunk);
+  return finishReplay(engine, source, settings);
+}
+
+function finishReplay(engine: ReplayEngine, source: ReplaySource, settings: ReplaySettings): ReplayResult {
+  // Strict mode: any invalid event fails the whole replay before anything is reported.
+  settings.diagnostics.finish();
+  engine.finishSampling();
+  const stats = engine.stats;
+  const timeline = stats.timeline;
+  const leaks = analyzeLeaks(engine.heap, engine.groups, stats.groups, source.types, source.sites, {
+    events: timeline.columns.event,
+    length: timeline.length,
+  });
+  const opCounts: Record<string, number> = Object.create(null);
+  for (let code = 1; code < OP_COUNT; code++) opCounts[OP_NAMES[code]] = engine.opCounts[code];
+  return {
+    file: source.file,
+    header: source.header,
+    events: engine.events,
+    opCounts,
+    policy: settings.policy,
+    gc: engine.collector.state(),
+    stats,
+    leaks,
+    pool: settings.pool?.snapshot() ?? null,
+    freeLists: engine.freeLists.stats(),
+    liveObjects: engine.heap.liveObjects,
+    liveBytes: engine.heap.liveBytes,
+    groups: engine.groups,
+    types: source.types,
+    sites: source.sites,
+  };
+}

@@ -1,0 +1,311 @@
+/**
+ * Leak triage at the end of a replay. Everything still alive is sorted into:
+ *
+ * (a) cyclic garbage: unreachable from anything the program holds, kept alive only by reference
+ *     cycles, waiting for a collection that has not come (or never will, under `refcount-only`);
+ *     grouped into connected clusters, each with its types and sites;
+ * (b) uncollectable: found by a collection with a legacy finalizer in the cycle and parked in
+ *     `gc.garbage` for good;
+ * (c) reachable: still referenced from a program-held object, grouped by allocation site and
+ *     type, each group with its growth over the trace and one example reference chain from a
+ *     program-held object (objgraph's `find_backref_chain`), found by a breadth-first search so
+ *     that the chain is a shortest one.
+ *
+ * The analysis is O(live objects + their edges) and runs once.
+ */
+import { LIST_HEADERS, ObjectFlag, type Heap } from './heap.js';
+import type { AllocationGroups } from './groups.js';
+import type { GroupTable } from './statistics.js';
+import type { StringTable } from '../trace/types.js';
+
+/** How many groups of each kind a report lists; the rest are counted. */
+export const MAX_LEAK_GROUPS = 50;
+/** Links shown of a reference chain; longer chains are cut in the middle. */
+export const MAX_CHAIN = 24;
+/** Types and sites listed per garbage cluster. */
+const MAX_MEMBERS = 5;
+
+export interface ChainLink {
+  id: number | string;
+  type: string;
+  site: string | null;
+}
+
+export interface Tally {
+  name: string;
+  objects: number;
+}
+
+export interface GarbageCluster {
+  objects: number;
+  bytes: number;
+  types: Tally[];
+  sites: Tally[];
+  /** Objects with a `__del__` in the cluster. */
+  finalizers: number;
+  /** A few ids of its objects. */
+  example: (number | string)[];
+}
+
+export interface ReachableGroup {
+  type: string;
+  site: string | null;
+  objects: number;
+  bytes: number;
+  allocatedObjects: number;
+  allocatedBytes: number;
+  /** Growth of the group's live bytes over the trace (least-squares slope), or null without a series. */
+  bytesPerMillionEvents: number | null;
+  /** The group's live bytes kept growing over the trace (the last quarter above the first and rising). */
+  growing: boolean;
+  /** A shortest reference chain from a program-held object to an object of the group. */
+  chain: ChainLink[];
+  /** Links left out of the middle of a long chain. */
+  chainOmitted: number;
+}
+
+export interface LeakSection<Group> {
+  objects: number;
+  bytes: number;
+  groups: Group[];
+  groupsOmitted: number;
+}
+
+export interface LeakAnalysis {
+  cyclicGarbage: LeakSection<GarbageCluster>;
+  uncollectable: LeakSection<GarbageCluster>;
+  reachable: LeakSection<ReachableGroup>;
+}
+
+export interface SeriesInput {
+  /** Event index of each sample. */
+  events: Float64Array;
+  length: number;
+}
+
+export function analyzeLeaks(
+  heap: Heap,
+  allocationGroups: AllocationGroups,
+  groups: GroupTable,
+  types: StringTable,
+  sites: StringTable,
+  series: SeriesInput,
+): LeakAnalysis {
+  const typeOf = (s: number) => types.get(allocationGroups.typeId[heap.group[s]]);
+  const siteOf = (s: number) => {
+    const site = allocationGroups.siteId[heap.group[s]];
+    return site >= 0 ? sites.get(site) : null;
+  };
+  const end = heap.highSlot;
+  const { flags, programRefs } = heap;
+  const parent = new Int32Array(end).fill(-1);
+  const queue = new Int32Array(Math.max(1, heap.liveObjects));
+  let head = 0;
+  let tail = 0;
+
+  // Roots: objects the program (or gc.garbage) holds.
+  for (let s = LIST_HEADERS; s < end; s++) {
+    flags[s] &= ~ObjectFlag.mark;
+    if ((flags[s] & ObjectFlag.alive) && programRefs[s] > 0) {
+      flags[s] |= ObjectFlag.mark;
+      queue[tail++] = s;
+    }
+  }
+  const reachableObjects = new Float64Array(groups.length);
+  const reachableBytes = new Float64Array(groups.length);
+  const example = new Int32Array(groups.length).fill(-1);
+  const uncollectable: number[] = [];
+  while (head < tail) {
+    const s = queue[head++];
+    if (flags[s] & ObjectFlag.uncollectable) {
+      uncollectable.push(s);
+    } else {
+      const g = heap.group[s];
+      reachableObjects[g]++;
+      reachableBytes[g] += heap.size[s];
+      if (example[g] < 0) example[g] = s;
+    }
+    const start = heap.edgeStart[s];
+    for (let e = start, stop = start + heap.edgeLength[s]; e < stop; e++) {
+      const d = heap.edges[e];
+      if ((flags[d] & ObjectFlag.mark) === 0) {
+        flags[d] |= ObjectFlag.mark;
+        parent[d] = s;
+        queue[tail++] = d;
+      }
+    }
+  }
+
+  const describe = (s: number): ChainLink => ({
+    id: heap.idOf(s),
+    type: typeOf(s),
+    site: siteOf(s),
+  });
+
+  // (c) reachable groups.
+  const reachable: ReachableGroup[] = [];
+  let reachableTotal = 0;
+  let reachableTotalBytes = 0;
+  for (let g = 0; g < groups.length; g++) {
+    if (reachableObjects[g] === 0) continue;
+    reachableTotal += reachableObjects[g];
+    reachableTotalBytes += reachableBytes[g];
+    const chain: ChainLink[] = [];
+    for (let s = example[g]; s >= 0; s = parent[s]) chain.push(describe(s));
+    chain.reverse();
+    let chainOmitted = 0;
+    if (chain.length > MAX_CHAIN) {
+      chainOmitted = chain.length - MAX_CHAIN;
+      chain.splice(MAX_CHAIN / 2, chainOmitted);
+    }
+    const trend = g < groups.series.length ? growthOf(groups.series[g], series) : null;
+    reachable.push({
+      type: types.get(allocationGroups.typeId[g]),
+      site: allocationGroups.siteId[g] >= 0 ? sites.get(allocationGroups.siteId[g]) : null,
+      objects: reachableObjects[g],
+      bytes: reachableBytes[g],
+      allocatedObjects: groups.allocatedObjects[g],
+      allocatedBytes: groups.allocatedBytes[g],
+      bytesPerMillionEvents: trend?.slope ?? null,
+      growing: trend?.growing ?? false,
+      chain,
+      chainOmitted,
+    });
+  }
+  reachable.sort((a, b) => b.bytes - a.bytes || b.objects - a.objects);
+
+  // (a) cyclic garbage: live but unmarked. Clusters are connected components of its edges.
+  const unionParent = new Int32Array(end).fill(-1);
+  const find = (x: number): number => {
+    let root = x;
+    while (unionParent[root] !== root) root = unionParent[root];
+    while (unionParent[x] !== root) {
+      const next = unionParent[x];
+      unionParent[x] = root;
+      x = next;
+    }
+    return root;
+  };
+  const garbage: number[] = [];
+  for (let s = LIST_HEADERS; s < end; s++) {
+    if ((flags[s] & (ObjectFlag.alive | ObjectFlag.mark)) === ObjectFlag.alive) {
+      unionParent[s] = s;
+      garbage.push(s);
+    }
+  }
+  for (const s of garbage) {
+    const start = heap.edgeStart[s];
+    for (let e = start, stop = start + heap.edgeLength[s]; e < stop; e++) {
+      const d = heap.edges[e];
+      if (unionParent[d] >= 0) {
+        const a = find(s);
+        const b = find(d);
+        if (a !== b) unionParent[a] = b;
+      }
+    }
+  }
+  const clusterOf = new Map<number, number[]>();
+  for (const s of garbage) {
+    const root = find(s);
+    let members = clusterOf.get(root);
+    if (members === undefined) clusterOf.set(root, (members = []));
+    members.push(s);
+  }
+  for (let s = LIST_HEADERS; s < end; s++) flags[s] &= ~ObjectFlag.mark;
+
+  const cyclic = summarizeClusters([...clusterOf.values()], heap, typeOf, siteOf);
+  const uncollectableSection = summarizeClusters(uncollectable.length > 0 ? [uncollectable] : [], heap, typeOf, siteOf);
+
+  return {
+    cyclicGarbage: cyclic,
+    uncollectable: uncollectableSection,
+    reachable: {
+      objects: reachableTotal,
+      bytes: reachableTotalBytes,
+      groups: reachable.slice(0, MAX_LEAK_GROUPS),
+      groupsOmitted: Math.max(0, reachable.length - MAX_LEAK_GROUPS),
+    },
+  };
+}
+
+function summarizeClusters(
+  clusters: number[][],
+  heap: Heap,
+  typeOf: (slot: number) => string,
+  siteOf: (slot: number) => string | null,
+): LeakSection<GarbageCluster> {
+  let objects = 0;
+  let bytes = 0;
+  const summaries: GarbageCluster[] = clusters.map((members) => {
+    const byType = new Map<string, number>();
+    const bySite = new Map<string, number>();
+    let clusterBytes = 0;
+    let finalizers = 0;
+    for (const s of members) {
+      clusterBytes += heap.size[s];
+      const type = typeOf(s);
+      byType.set(type, (byType.get(type) ?? 0) + 1);
+      const site = siteOf(s);
+      if (site !== null) bySite.set(site, (bySite.get(site) ?? 0) + 1);
+      if (heap.flags[s] & ObjectFlag.finalizerDel) finalizers++;
+    }
+    objects += members.length;
+    bytes += clusterBytes;
+    return {
+      objects: members.length,
+      bytes: clusterBytes,
+      types: topTallies(byType),
+      sites: topTallies(bySite),
+      finalizers,
+      example: members.slice(0, MAX_MEMBERS).map((s) => heap.idOf(s)),
+    };
+  });
+  summaries.sort((a, b) => b.bytes - a.bytes || b.objects - a.objects);
+  return {
+    objects,
+    bytes,
+    groups: summaries.slice(0, MAX_LEAK_GROUPS),
+    groupsOmitted: Math.max(0, summaries.length - MAX_LEAK_GROUPS),
+  };
+}
+
+function topTallies(counts: Map<string, number>): Tally[] {
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, MAX_MEMBERS)
+    .map(([name, objects]) => ({ name, objects }));
+}
+
+/**
+ * Least-squares slope of a group's live bytes against the event index (bytes per million events),
+ * and whether it kept growing: the mean of the last quarter of samples exceeds the first quarter's
+ * by more than 10% and the slope is positive.
+ */
+function growthOf(values: Float64Array, series: SeriesInput): { slope: number; growing: boolean } | null {
+  const n = series.length;
+  if (n < 2) return null;
+  let sx = 0;
+  let sy = 0;
+  for (let i = 0; i < n; i++) {
+    sx += series.events[i];
+    sy += values[i];
+  }
+  const mx = sx / n;
+  const my = sy / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = series.events[i] - mx;
+    sxy += dx * (values[i] - my);
+    sxx += dx * dx;
+  }
+  const slope = sxx === 0 ? 0 : (sxy / sxx) * 1e6;
+  const quarter = Math.max(1, Math.floor(n / 4));
+  let first = 0;
+  let last = 0;
+  for (let i = 0; i < quarter; i++) {
+    first += values[i];
+    last += values[n - 1 - i];
+  }
+  return { slope, growing: slope > 0 && last > first * 1.1 && last > 0 };
+}
