@@ -61,6 +61,22 @@ export interface GenerationalRelease extends PolicyRelease {
  * split: 3.12.5 fixed the tuple free list so that 20-tuples are reused (gh-121439).
  */
 export const GENERATIONAL_RELEASES: readonly GenerationalRelease[] = [
+  // 3.7 – 3.10: the same collector as 3.11 (`gcmodule.c: _PyObject_GC_Alloc` / `_PyObject_GC_Link`
+  // count and collect inside the allocation; `collect_generations` with the long-lived rule).
+  // Their tuple free list keeps lengths 1..19 only (`len < PyTuple_MAXSAVESIZE`).
+  ...['3.7', '3.8', '3.9', '3.10'].map(
+    (minor): GenerationalRelease => ({
+      id: minor,
+      covers: `${minor}.0 – ${minor}.x`,
+      minor,
+      firstPatch: 0,
+      lastPatch: Infinity,
+      defaultThresholds: [700, 10, 10],
+      collectsInsideAllocation: true,
+      untracksDicts: true,
+      freeLists: '3.7',
+    }),
+  ),
   {
     id: '3.11',
     covers: '3.11.0 – 3.11.x',

@@ -14,14 +14,14 @@
  *
  * Capacities per version [v3.11.2 Include/internal/pycore_*.h; v3.13.5
  * Include/internal/pycore_freelist.h; v3.14.7 Include/internal/pycore_freelist_state.h]:
- * | type  | 3.11 / 3.12 | 3.13 | 3.14 |
- * |-------|-------------|------|------|
- * | float | 100         | 100  | 100  |
- * | int   | –           | –    | 100 (exact compact ints) |
- * | list  | 80          | 80   | 80   |
- * | dict  | 80          | 80   | 80   |
- * | tuple | 2000 per length 1..20 | same | same |
- * Tuples of length 20 are pushed but, up to 3.12.4, only lengths 1..19 are popped
+ * | type  | 3.7 – 3.10 | 3.11 / 3.12 | 3.13 | 3.14 |
+ * |-------|------------|-------------|------|------|
+ * | float | 100        | 100         | 100  | 100  |
+ * | int   | –          | –           | –    | 100 (exact compact ints) |
+ * | list  | 80         | 80          | 80   | 80   |
+ * | dict  | 80         | 80          | 80   | 80   |
+ * | tuple | 2000 per length 1..19 | 2000 per length 1..20 | same | same |
+ * From 3.11, tuples of length 20 are pushed but, up to 3.12.4, only lengths 1..19 are popped
  * (`tupleobject.c: maybe_freelist_pop`, `size < PyTuple_MAXSAVESIZE`; fixed by gh-121439 in
  * 3.12.5), so 20-tuples pile up unused until a full collection.
  */
@@ -81,6 +81,7 @@ export interface FreeListConfig {
 
 export const FREE_LIST_CONFIGS: Readonly<Record<string, FreeListConfig>> = {
   none: { name: 'none', float: 0, int: 0, list: 0, dict: 0, tuple: 0, tupleMaxLength: 0, tuplePopMaxLength: 0 },
+  '3.7': { name: '3.7', float: 100, int: 0, list: 80, dict: 80, tuple: 2000, tupleMaxLength: 19, tuplePopMaxLength: 19 },
   '3.11': { name: '3.11', float: 100, int: 0, list: 80, dict: 80, tuple: 2000, tupleMaxLength: 20, tuplePopMaxLength: 19 },
   '3.12.1': { name: '3.12.1', float: 100, int: 0, list: 80, dict: 80, tuple: 2000, tupleMaxLength: 20, tuplePopMaxLength: 19 },
   '3.12': { name: '3.12', float: 100, int: 0, list: 80, dict: 80, tuple: 2000, tupleMaxLength: 20, tuplePopMaxLength: 20 },

@@ -16,6 +16,10 @@ import { randomGcTrace } from '../helpers/random-trace.js';
 import { ev, replayEvents } from '../helpers/replay.js';
 
 const TARGETS = [
+  { python: '3.7.16', policy: 'cpython-3.7' },
+  { python: '3.8.18', policy: 'cpython-3.8' },
+  { python: '3.9.18', policy: 'cpython-3.9' },
+  { python: '3.10.13', policy: 'cpython-3.10' },
   { python: '3.11.7', policy: 'cpython-3.11.7' },
   { python: '3.12.1', policy: 'cpython-3.12.1' },
   { python: '3.13.0', policy: 'cpython-3.13.0' },
