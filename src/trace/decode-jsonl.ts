@@ -1,0 +1,70 @@
+/**
+ * JSON Lines traces (`.jsonl`, `.ndjson`): one event per line, blank lines allowed, and an optional
+ * header `{"format":"memreplay","version":1,"meta":{…}}` as the first non-blank line.
+ *
+ * Per line: one `JSON.parse`, one compiled ajv call, one row write. Lines arrive from a
+ * `LineSplitter`, which bounds memory by refusing lines over 1 MiB without keeping their bytes.
+ */
+import type { EventSink } from './encode.js';
+import { MAX_EVENT_DEPTH, acceptJsonText, defaultHeader, exceedsDepth, unreadableEventDetail } from './decode-json.js';
+import { LineSplitter } from './source.js';
+import type { LineSink, TraceDecoder } from './source.js';
+import type { TraceHeader, TraceMeta } from './types.js';
+
+export class JsonLinesDecoder implements TraceDecoder, LineSink {
+  header: TraceHeader | null = null;
+  private readonly lines: LineSplitter;
+  /** Index of the next event record (skipped ones count, see encode.ts). */
+  private nextIndex = 0;
+
+  constructor(private readonly sink: EventSink) {
+    this.lines = new LineSplitter(this);
+  }
+
+  push(bytes: Buffer): void {
+    this.lines.push(bytes);
+  }
+
+  end(): void {
+    this.lines.end();
+    this.header ??= defaultHeader();
+  }
+
+  line(text: string, lineNumber: number): void {
+    if (isBlank(text)) return;
+    if (this.header === null && this.readHeader(text, lineNumber)) return;
+    acceptJsonText(this.sink, text, lineNumber, this.nextIndex++, 'line');
+  }
+
+  unreadableLine(lineNumber: number, reason: 'too-long' | 'encoding', byteLength: number): void {
+    this.header ??= defaultHeader();
+    this.sink.reject(reason, lineNumber, this.nextIndex++, unreadableEventDetail(reason, byteLength, 'line'));
+  }
+
+  /**
+   * Decides whether the first non-blank line is the header: a JSON object with `format` or
+   * `version` and no `op`. Returns true when it was (and was valid; an invalid header is fatal).
+   */
+  private readHeader(text: string, lineNumber: number): boolean {
+    this.header = defaultHeader();
+    if (exceedsDepth(text, MAX_EVENT_DEPTH)) return false;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return false;
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+    const has = (key: string): boolean => Object.prototype.hasOwnProperty.call(value, key);
+    if (has('op') || !(has('format') || has('version'))) return false;
+    this.sink.checkHeader(value, () => lineNumber);
+    const meta = (value as { meta?: TraceMeta }).meta;
+    this.header = { format: 'memreplay', version: 1, meta: meta ?? {} };
+    return true;
+  }
+}
+
+/** True for an empty line or one of only whitespace. */
+export function isBlank(text: string): boolean {
+  return text.length === 0 || (text.charCodeAt(0) <= 0x20 && text.trim().length === 0);
+}

@@ -1,0 +1,243 @@
+/**
+ * From one decoded event object to one row of an `EventChunk`: the step every decoder shares.
+ *
+ * Read `EventSink.accept()` first: validate (one compiled ajv call) → check the time order →
+ * write the row. An event that fails either check is reported to the `Diagnostics` sink and
+ * skipped; a row is written only after every check has passed, so no event is half-encoded.
+ *
+ * Chunks and event indices. Row `i` of a chunk is event `firstIndex + i` of the trace, where the
+ * index counts every event record in the file, skipped ones included, so that "event 7" in a
+ * message from the decoder and one from the replay engine name the same record. A skipped event
+ * therefore ends the current chunk early; the next rows start a new chunk that is a view
+ * (`subarray`) into the same typed arrays, so a trace with many bad events does not allocate a
+ * fresh set of columns per gap.
+ */
+import type { Diagnostics } from './diagnostics.js';
+import { TraceError } from '../errors.js';
+import { eventValidators } from './schema.js';
+import type { EventValidators } from './schema.js';
+import { AllocFlag, CHUNK_ROWS, Finalizer, Op, createChunk, isOpName } from './types.js';
+import type { EventChunk, ObjectId, StringTable, TraceEvent } from './types.js';
+
+/** Largest id that survives a round trip through a float64 column (2^53 - 1). */
+const MAX_INTEGER_ID = Number.MAX_SAFE_INTEGER;
+
+/** `collect` without `gen` collects the oldest generation, as `gc.collect()` does. */
+const DEFAULT_COLLECT_GENERATION = 2;
+
+/**
+ * The integer a string id spells, or -1: "12" → 12, but "012", "1e3", "-1" and " 12" stay
+ * strings. CSV cells are all text, so this is what makes `"id":12` in JSON and `12` in CSV name
+ * the same object.
+ */
+export function canonicalIntegerOf(text: string): number {
+  const length = text.length;
+  if (length === 0 || length > 16) return -1;
+  const first = text.charCodeAt(0);
+  if (first === 48 /* 0 */) return length === 1 ? 0 : -1;
+  let value = 0;
+  for (let i = 0; i < length; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value <= MAX_INTEGER_ID ? value : -1;
+}
+
+/**
+ * Writes validated events into chunk columns. State: the backing columns being filled, the row
+ * where the current chunk (segment) starts in them, and the chunk-local string table.
+ * Invariant: `rows` rows of `backing` are written; rows `[segmentStart, rows)` belong to the
+ * chunk that starts at event `segmentFirstIndex` and is not yet handed out.
+ */
+export class ChunkWriter {
+  /** Chunks ready to be handed to the consumer, oldest first. */
+  readonly ready: EventChunk[] = [];
+  private backing: EventChunk | null = null;
+  private rows = 0;
+  private segmentStart = 0;
+  private segmentFirstIndex = 0;
+  /** Chunk-local strings of `backing`, deduplicated: ids repeat within a chunk. */
+  private localStrings = new Map<string, number>();
+  /** Largest `t` seen so far; timestamps must not decrease. */
+  private lastTime = -Infinity;
+
+  constructor(
+    readonly types: StringTable,
+    readonly sites: StringTable,
+    private readonly chunkRows: number = CHUNK_ROWS,
+  ) {}
+
+  /**
+   * Appends event number `index` (from line `line`). Returns null when the row was written, or
+   * the detail of a time-order problem (the row is then not written).
+   */
+  write(event: TraceEvent, index: number, line: number): string | null {
+    const time = event.t;
+    if (time !== undefined && time < this.lastTime) {
+      return `"t" must be non-decreasing, got ${time} after ${this.lastTime}`;
+    }
+    if (index !== this.segmentFirstIndex + (this.rows - this.segmentStart)) this.closeSegment(index);
+    if (this.backing === null || this.rows === this.chunkRows) this.startBacking(index);
+    const chunk = this.backing as EventChunk;
+    const row = this.rows;
+
+    switch (event.op) {
+      case 'alloc': {
+        chunk.obj[row] = this.keyOf(event.id);
+        chunk.arg[row] = event.size;
+        chunk.aux[row] = this.types.intern(event.type);
+        chunk.site[row] = event.site === undefined ? -1 : this.sites.intern(event.site);
+        chunk.flags[row] =
+          (event.tracked === false ? AllocFlag.untracked : 0) |
+          ((event.finalizer === undefined ? Finalizer.none : Finalizer[event.finalizer]) << AllocFlag.finalizerShift);
+        break;
+      }
+      case 'incref':
+      case 'decref':
+      case 'free':
+        chunk.obj[row] = this.keyOf(event.id);
+        break;
+      case 'link':
+      case 'unlink':
+        chunk.obj[row] = this.keyOf(event.src);
+        chunk.arg[row] = this.keyOf(event.dst);
+        break;
+      case 'resize':
+        chunk.obj[row] = this.keyOf(event.id);
+        chunk.arg[row] = event.size;
+        break;
+      case 'collect':
+        chunk.arg[row] = event.gen ?? DEFAULT_COLLECT_GENERATION;
+        break;
+      case 'gc':
+        chunk.arg[row] = event.enabled ? 1 : 0;
+        break;
+      case 'threshold':
+        chunk.arg[row] = event.value;
+        chunk.aux[row] = event.gen;
+        break;
+      case 'freeze':
+      case 'unfreeze':
+        break;
+      case 'mark':
+        chunk.arg[row] = this.localStringIndex(event.label);
+        break;
+    }
+    chunk.op[row] = Op[event.op];
+    chunk.time[row] = time === undefined ? NaN : time;
+    chunk.line[row] = line;
+    if (time !== undefined) this.lastTime = time;
+    this.rows = row + 1;
+    if (this.rows === this.chunkRows) this.closeSegment(index + 1);
+    return null;
+  }
+
+  /** Hands out the rows written so far (call at the end of the trace). */
+  flush(): void {
+    this.closeSegment(this.segmentFirstIndex + (this.rows - this.segmentStart));
+  }
+
+  /** Ends the current chunk; the next row written belongs to event `nextIndex`. */
+  private closeSegment(nextIndex: number): void {
+    const chunk = this.backing;
+    if (chunk !== null && this.rows > this.segmentStart) {
+      const start = this.segmentStart;
+      const end = this.rows;
+      this.ready.push({
+        length: end - start,
+        firstIndex: this.segmentFirstIndex,
+        op: chunk.op.subarray(start, end),
+        obj: chunk.obj.subarray(start, end),
+        arg: chunk.arg.subarray(start, end),
+        aux: chunk.aux.subarray(start, end),
+        site: chunk.site.subarray(start, end),
+        flags: chunk.flags.subarray(start, end),
+        time: chunk.time.subarray(start, end),
+        line: chunk.line.subarray(start, end),
+        // Shared by every segment of one backing chunk; keys index into it, and it only grows.
+        strings: chunk.strings,
+      });
+    }
+    this.segmentStart = this.rows;
+    this.segmentFirstIndex = nextIndex;
+  }
+
+  private startBacking(firstIndex: number): void {
+    this.backing = createChunk(this.chunkRows, firstIndex);
+    this.rows = 0;
+    this.segmentStart = 0;
+    this.segmentFirstIndex = firstIndex;
+    this.localStrings = new Map();
+  }
+
+  /** The column value of an object id (see `EventChunk`): the integer, or -(string index + 1). */
+  private keyOf(id: ObjectId): number {
+    if (typeof id === 'number') return id;
+    const asInteger = canonicalIntegerOf(id);
+    return asInteger >= 0 ? asInteger : -(this.localStringIndex(id) + 1);
+  }
+
+  private localStringIndex(text: string): number {
+    let index = this.localStrings.get(text);
+    if (index === undefined) {
+      const strings = (this.backing as EventChunk).strings;
+      index = strings.length;
+      strings.push(text);
+      this.localStrings.set(text, index);
+    }
+    return index;
+  }
+}
+
+/** A location-free description of a bad event, turned into a `TraceError` by `EventSink`. */
+export type TraceErrorKind = 'schema' | 'time-order' | 'too-long' | 'not-json' | 'not-csv' | 'header' | 'encoding';
+
+/**
+ * Where decoders hand their events: validates, encodes, and reports problems with the right
+ * location. One per trace being read.
+ */
+export class EventSink {
+  private readonly validators: EventValidators = eventValidators();
+
+  constructor(
+    readonly file: string,
+    readonly diagnostics: Diagnostics,
+    readonly writer: ChunkWriter,
+  ) {}
+
+  /** Validates a decoded value and appends it as event `index`, or reports why not. */
+  accept(value: unknown, line: number, index: number): void {
+    if (!this.validators.isEvent(value)) {
+      this.reject('schema', line, index, this.validators.explainEvent(value), opOf(value));
+      return;
+    }
+    const problem = this.writer.write(value, index, line);
+    if (problem !== null) this.reject('time-order', line, index, problem, value.op);
+  }
+
+  /** Records event `index` as skipped. Throws `TraceErrors` once `--max-errors` is reached. */
+  reject(kind: TraceErrorKind, line: number, index: number, detail: string, op?: string): void {
+    this.diagnostics.record(new TraceError(kind, { file: this.file, line, event: index, op }, detail));
+  }
+
+  /** Stops reading: the rest of the file cannot be decoded. `index` -1 means the file as a whole. */
+  fatal(kind: TraceErrorKind, line: number, detail: string, index = -1): never {
+    return this.diagnostics.fatal(new TraceError(kind, { file: this.file, line, event: index }, detail));
+  }
+
+  /** Checks a header object against the header schema; a bad header is fatal. */
+  checkHeader(value: unknown, lineOfKey: (key: string | null) => number): void {
+    const problems = this.validators.checkHeader(value);
+    if (problems.length === 0) return;
+    const line = lineOfKey(problems[0].key);
+    this.fatal('header', line, `invalid header: ${problems.map((p) => p.message).join('; ')}`);
+  }
+}
+
+/** The event's op for the location prefix, when it is a known op name. */
+function opOf(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const op = (value as { op?: unknown }).op;
+  return isOpName(op) ? op : undefined;
+}
