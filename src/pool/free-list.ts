@@ -81,7 +81,7 @@ export interface FreeListConfig {
 
 export const FREE_LIST_CONFIGS: Readonly<Record<string, FreeListConfig>> = {
   none: { name: 'none', float: 0, int: 0, list: 0, dict: 0, tuple: 0, tupleMaxLength: 0, tuplePopMaxLength: 0 },
-  '3.7': { name: '3.7', float: 100, int: 0, list: 80, dict: 80, tuple: 2000, tupleMaxLength: 19, tuplePopMaxLength: 19 },
+  '3.10': { name: '3.10', float: 100, int: 0, list: 80, dict: 80, tuple: 2000, tupleMaxLength: 19, tuplePopMaxLength: 19 },
   '3.11': { name: '3.11', float: 100, int: 0, list: 80, dict: 80, tuple: 2000, tupleMaxLength: 20, tuplePopMaxLength: 19 },
   '3.12.1': { name: '3.12.1', float: 100, int: 0, list: 80, dict: 80, tuple: 2000, tupleMaxLength: 20, tuplePopMaxLength: 19 },
   '3.12': { name: '3.12', float: 100, int: 0, list: 80, dict: 80, tuple: 2000, tupleMaxLength: 20, tuplePopMaxLength: 20 },
