@@ -74,7 +74,7 @@ export const GENERATIONAL_RELEASES: readonly GenerationalRelease[] = [
       defaultThresholds: [700, 10, 10],
       collectsInsideAllocation: true,
       untracksDicts: true,
-      freeLists: '3.7',
+      freeLists: '3.10',
     }),
   ),
   {

@@ -87,7 +87,7 @@ export function listPolicies(): PolicyListing[] {
   ];
   for (const r of generational.releases) {
     rows.push({
-      name: r.lastPatch === Infinity ? `cpython-${r.minor}` : `cpython-${r.minor}.${r.firstPatch}…${r.lastPatch}`,
+      name: r.lastPatch === Infinity ? `cpython-${r.minor}` : `cpython-${r.minor}.{${r.firstPatch}-${r.lastPatch}}`,
       model: `cpython-${r.id}`,
       covers: r.covers,
       description: generational.description,

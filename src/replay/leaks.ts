@@ -278,12 +278,13 @@ function topTallies(counts: Map<string, number>): Tally[] {
 
 /**
  * Least-squares slope of a group's live bytes against the event index (bytes per million events),
- * and whether it kept growing: the mean of the last quarter of samples exceeds the first quarter's
- * by more than 10% and the slope is positive.
+ * and whether the group kept growing. Churn (objects that come and go, like the ones of requests
+ * in flight) must not count as growth, so "growing" asks for more than a positive slope: the
+ * smallest value over the last quarter of the samples exceeds the largest over the first quarter.
  */
 function growthOf(values: Float64Array, series: SeriesInput): { slope: number; growing: boolean } | null {
   const n = series.length;
-  if (n < 2) return null;
+  if (n < 4) return null;
   let sx = 0;
   let sy = 0;
   for (let i = 0; i < n; i++) {
@@ -301,11 +302,11 @@ function growthOf(values: Float64Array, series: SeriesInput): { slope: number; g
   }
   const slope = sxx === 0 ? 0 : (sxy / sxx) * 1e6;
   const quarter = Math.max(1, Math.floor(n / 4));
-  let first = 0;
-  let last = 0;
+  let firstMax = -Infinity;
+  let lastMin = Infinity;
   for (let i = 0; i < quarter; i++) {
-    first += values[i];
-    last += values[n - 1 - i];
+    firstMax = Math.max(firstMax, values[i]);
+    lastMin = Math.min(lastMin, values[n - 1 - i]);
   }
-  return { slope, growing: slope > 0 && last > first * 1.1 && last > 0 };
+  return { slope, growing: slope > 0 && lastMin > firstMax };
 }

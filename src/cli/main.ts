@@ -1,0 +1,72 @@
+/**
+ * The command line: argv → a request for `src/analyze.ts` → outputs and an exit code.
+ *
+ * Exit codes: 0 success; 1 a CI budget failed (after every requested report was written);
+ * 2 invalid input or usage (one clear message, no stack trace, nothing written);
+ * 70 an internal error (a bug in memreplay: the stack trace is printed).
+ */
+import yargs, { type Argv } from 'yargs';
+import { ExitCode, UsageError, UserError, BudgetError } from '../errors.js';
+import { TOOL_VERSION } from '../analyze.js';
+import { generateCommand, infoCommand, policiesCommand, poolsCommand, replayCommand, validateCommand } from './commands.js';
+
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    await buildParser(argv).parseAsync();
+    return process.exitCode === undefined ? ExitCode.ok : Number(process.exitCode);
+  } catch (error) {
+    return reportError(error);
+  }
+}
+
+function reportError(error: unknown): number {
+  if (error instanceof BudgetError) {
+    for (const line of error.failures) process.stderr.write(`memreplay: budget failed: ${line}\n`);
+    return ExitCode.budget;
+  }
+  if (error instanceof UserError) {
+    process.stderr.write(`memreplay: ${error.message}\n`);
+    return ExitCode.invalidInput;
+  }
+  process.stderr.write(`memreplay: internal error (this is a bug in memreplay, please report it)\n`);
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  return ExitCode.internal;
+}
+
+/**
+ * yargs swallows a lone "-" (stdin/stdout by convention): it is passed through as a sentinel that
+ * no real argument can contain, and turned back into "-" before any command sees it.
+ */
+const DASH = '\u0000-';
+
+function restoreDashes(args: Record<string, unknown>): void {
+  for (const key of Object.keys(args)) {
+    const value = args[key];
+    if (value === DASH) args[key] = '-';
+    else if (Array.isArray(value)) args[key] = value.map((item) => (item === DASH ? '-' : item));
+  }
+}
+
+function buildParser(argv: readonly string[]): Argv {
+  return yargs(argv.map((arg) => (arg === '-' ? DASH : arg)))
+    .middleware(restoreDashes, true)
+    .scriptName('memreplay')
+    .usage('$0 <command> [options]\n\nReplay recorded Python heap traces through models of CPython\'s garbage collector and allocator.')
+    .command(replayCommand)
+    .command(validateCommand)
+    .command(infoCommand)
+    .command(policiesCommand)
+    .command(poolsCommand)
+    .command(generateCommand)
+    .demandCommand(1, 'name a command: replay, validate, info, policies, pools or generate (see --help)')
+    .strict()
+    .version(TOOL_VERSION)
+    .alias('h', 'help')
+    .alias('V', 'version')
+    .wrap(Math.min(100, process.stdout.columns || 80))
+    .epilogue('Exit codes: 0 ok · 1 a CI budget failed · 2 invalid input or usage · 70 internal error.\nDocs: README.md and traces/README.md in the package.')
+    .fail((message, error) => {
+      if (error) throw error;
+      throw new UsageError(`${message}\nRun "memreplay --help" for usage.`);
+    });
+}
