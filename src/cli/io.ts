@@ -120,6 +120,7 @@ export class Progress {
 export function useColor(option: boolean | undefined, stream: NodeJS.WriteStream): boolean {
   if (option !== undefined) return option;
   if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
-  if (process.env.FORCE_COLOR !== undefined && process.env.FORCE_COLOR !== '0') return true;
+  const force = process.env.FORCE_COLOR;
+  if (force !== undefined && force !== '' && force !== '0') return true;
   return stream.isTTY === true;
 }
