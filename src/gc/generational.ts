@@ -32,7 +32,7 @@ import type {
   PolicyRelease,
 } from './collector.js';
 import { List, ObjectFlag, type Heap, type ListId } from '../replay/heap.js';
-import { TypeKind } from '../pool/free-list.js';
+import { TypeKind, type TypeKindCode } from '../pool/free-list.js';
 
 /** The facts that differ between releases of the generational collector. */
 export interface GenerationalRelease extends PolicyRelease {
@@ -420,20 +420,20 @@ class GenerationalCollector implements Collector {
    * list is untracked only by a later collection, as in CPython.
    */
   private untrackTuples(young: ListId): void {
-    const heap = this.heap;
-    for (let s = heap.next[young]; s !== young; ) {
-      const after = heap.next[s];
-      if (heap.kind[s] === TypeKind.tuple && this.holdsOnlyUntrackable(s)) heap.listRemove(s);
-      s = after;
-    }
+    this.untrackAtomic(young, TypeKind.tuple);
   }
 
   /** `untrack_dicts` (full collections, ≤ 3.13): `_PyDict_MaybeUntrack` on each surviving dict. */
   private untrackDicts(young: ListId): void {
+    this.untrackAtomic(young, TypeKind.dict);
+  }
+
+  /** Untracks, in list order, every object of `kind` on `list` that holds nothing trackable. */
+  private untrackAtomic(list: ListId, kind: TypeKindCode): void {
     const heap = this.heap;
-    for (let s = heap.next[young]; s !== young; ) {
+    for (let s = heap.next[list]; s !== list; ) {
       const after = heap.next[s];
-      if (heap.kind[s] === TypeKind.dict && this.holdsOnlyUntrackable(s)) heap.listRemove(s);
+      if (heap.kind[s] === kind && this.holdsOnlyUntrackable(s)) heap.listRemove(s);
       s = after;
     }
   }

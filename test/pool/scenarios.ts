@@ -2,16 +2,7 @@ import type { SizeClassTable } from '../../src/pool/size-classes.js';
 import type { AllocatorOp } from './pymalloc-oracle.js';
 
 /** Small deterministic PRNG (mulberry32), so that a failing seed can be replayed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 as seededRandom } from '../helpers/random-trace.js';
 
 /** Builds op lists with slot bookkeeping. A slot is used by one block only, never reused. */
 export class OpList {
