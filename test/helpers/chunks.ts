@@ -1,7 +1,7 @@
 import { Diagnostics } from '../../src/trace/diagnostics.js';
 import { decodeTraceStream, decodeTraceText, readAllChunks } from '../../src/trace/index.js';
 import type { DecodeOptions, OpenedTrace } from '../../src/trace/index.js';
-import { AllocFlag, OP_NAMES, objectIdOf } from '../../src/trace/types.js';
+import { eventAt } from '../../src/trace/events.js';
 import type { EventChunk, ObjectId, StringTable, TraceEncoding, TraceEvent, TraceHeader } from '../../src/trace/types.js';
 
 /**
@@ -17,49 +17,7 @@ export interface DecodedRow {
 }
 
 /** The event a row encodes, with defaults filled in the way `normalizeEvent` fills them. */
-export function rowEvent(chunk: EventChunk, row: number, types: StringTable, sites: StringTable): TraceEvent {
-  const op = OP_NAMES[chunk.op[row]];
-  const id = (): ObjectId => objectIdOf(chunk, chunk.obj[row]);
-  const time = chunk.time[row];
-  const withTime = <E extends TraceEvent>(event: E): E => (Number.isNaN(time) ? event : { ...event, t: time });
-  switch (op) {
-    case 'alloc': {
-      const flags = chunk.flags[row];
-      const finalizer = (flags >> AllocFlag.finalizerShift) & 3;
-      return withTime({
-        op,
-        id: id(),
-        type: types.get(chunk.aux[row]),
-        size: chunk.arg[row],
-        tracked: (flags & AllocFlag.untracked) === 0,
-        ...(chunk.site[row] >= 0 ? { site: sites.get(chunk.site[row]) } : {}),
-        ...(finalizer === 1 ? { finalizer: 'del' as const } : finalizer === 2 ? { finalizer: 'legacy' as const } : {}),
-      });
-    }
-    case 'incref':
-    case 'decref':
-    case 'free':
-      return withTime({ op, id: id() });
-    case 'link':
-    case 'unlink':
-      return withTime({ op, src: id(), dst: objectIdOf(chunk, chunk.arg[row]) });
-    case 'resize':
-      return withTime({ op, id: id(), size: chunk.arg[row] });
-    case 'collect':
-      return withTime({ op, gen: chunk.arg[row] });
-    case 'gc':
-      return withTime({ op, enabled: chunk.arg[row] === 1 });
-    case 'threshold':
-      return withTime({ op, gen: chunk.aux[row], value: chunk.arg[row] });
-    case 'freeze':
-    case 'unfreeze':
-      return withTime({ op });
-    case 'mark':
-      return withTime({ op, label: chunk.strings[chunk.arg[row]] });
-    default:
-      throw new Error(`row ${row} has op code ${chunk.op[row]}`);
-  }
-}
+export const rowEvent = eventAt;
 
 export function rowsOf(chunks: readonly EventChunk[], types: StringTable, sites: StringTable): DecodedRow[] {
   const rows: DecodedRow[] = [];

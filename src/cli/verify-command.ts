@@ -1,0 +1,102 @@
+/**
+ * `memreplay verify TRACE`: runs the trace in a real CPython (src/oracle) and through memreplay's
+ * model of that release, and compares what `gc.get_stats()` and `gc.get_count()` say. Exit 0 when
+ * they agree, 1 when they differ, 2 when the trace cannot be run exactly in an interpreter.
+ */
+import type { CommandModule } from 'yargs';
+import { BudgetError, UsageError } from '../errors.js';
+import { resolvePolicy } from '../gc/index.js';
+import { checkOracleTrace, runInCPython } from '../oracle/cpython.js';
+import { findPython, installedPythons } from '../oracle/python.js';
+import { freeListConfig } from '../pool/free-list.js';
+import { replayChunks } from '../replay/index.js';
+import { Diagnostics } from '../trace/diagnostics.js';
+import { eventsOf } from '../trace/events.js';
+import { openTrace, readAllChunks } from '../trace/index.js';
+import type { TraceEncoding } from '../trace/types.js';
+
+/** The oracle keeps the whole trace in memory, twice: beyond this, ask for a shorter trace. */
+const MAX_VERIFY_EVENTS = 2_000_000;
+
+interface VerifyArgs {
+  trace: string;
+  python?: string;
+  policy?: string;
+  format?: string;
+  json: boolean;
+}
+
+export const verifyCommand: CommandModule<object, VerifyArgs> = {
+  command: 'verify <trace>',
+  describe: "run a trace in a real CPython and check that memreplay's model gives the same gc.get_stats() and gc.get_count()",
+  builder: (y) =>
+    y
+      .positional('trace', { type: 'string', demandOption: true, describe: 'trace file, or - for stdin' })
+      .option('python', { type: 'string', describe: 'interpreter: a path, or a version found under ~/.pyenv/versions (default: the trace\'s meta.python)' })
+      .option('policy', { type: 'string', describe: 'model to check (default: the interpreter\'s release)' })
+      .option('format', { type: 'string', choices: ['jsonl', 'json', 'csv'], describe: 'trace encoding' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the comparison as JSON' })
+      .example('$0 verify traces/cycle.jsonl --python 3.11.7', '')
+      .epilogue(
+        'The interpreter runs every traced object as an instance of a list subclass (a bytearray for "tracked": false), so traces whose ' +
+          'objects are of type list, dict, tuple or float (which CPython treats specially) cannot be verified exactly and are refused.',
+      ),
+  handler: async (args) => {
+    const diagnostics = new Diagnostics();
+    const trace = await openTrace(args.trace, { format: args.format as TraceEncoding | undefined, diagnostics, stdin: process.stdin });
+    const chunks = await readAllChunks(trace);
+    diagnostics.finish();
+    const total = chunks.reduce((n, c) => n + c.length, 0);
+    if (total > MAX_VERIFY_EVENTS) throw new UsageError(`verify runs the whole trace in memory; ${total} events is more than ${MAX_VERIFY_EVENTS}: verify a shorter trace`);
+    const events = eventsOf(chunks, trace.types, trace.sites);
+    checkOracleTrace(events);
+
+    const python = locatePython(args.python ?? (typeof trace.header.meta.python === 'string' ? trace.header.meta.python : undefined));
+    const oracle = await runInCPython(events, { python });
+    const policy = resolvePolicy(args.policy ?? `cpython-${oracle.python}`);
+    const result = replayChunks(
+      { file: trace.file, header: trace.header, types: trace.types, sites: trace.sites, chunks: () => chunks },
+      {
+        policy,
+        oldObjects: oracle.oldObjects,
+        automaticCollection: true,
+        freeLists: freeListConfig(policy.release.freeLists),
+        pool: null,
+        diagnostics: new Diagnostics(),
+      },
+    );
+    const model = { generations: result.gc.generations, count: result.gc.count };
+    const interpreter = { generations: oracle.generations, count: oracle.count };
+    const same = JSON.stringify(model) === JSON.stringify(interpreter);
+
+    if (args.json) {
+      process.stdout.write(`${JSON.stringify({ match: same, python: oracle.python, interpreterPath: python, policy: policy.name, oldObjects: oracle.oldObjects, interpreter, model }, null, 2)}\n`);
+    } else {
+      const lines = [`${trace.file}: ${total} events · CPython ${oracle.python} (${oracle.oldObjects} old objects) vs ${policy.name}`, ''];
+      lines.push(`${''.padEnd(26)}${'CPython'.padStart(24)}${'memreplay'.padStart(24)}`);
+      const cell = (g: { collections: number; collected: number; uncollectable: number }) => `${g.collections}/${g.collected}/${g.uncollectable}`;
+      for (let g = 0; g < 3; g++) {
+        const mark = cell(oracle.generations[g]) === cell(result.gc.generations[g]) ? '' : '  ✗';
+        lines.push(`${`gen ${g} collections/collected/uncollectable`.slice(0, 26).padEnd(26)}${cell(oracle.generations[g]).padStart(24)}${cell(result.gc.generations[g]).padStart(24)}${mark}`);
+      }
+      lines.push(`${'gc.get_count()'.padEnd(26)}${oracle.count.join(', ').padStart(24)}${result.gc.count.join(', ').padStart(24)}${oracle.count.join() === result.gc.count.join() ? '' : '  ✗'}`);
+      lines.push('', same ? 'match: the model reproduces the interpreter exactly' : 'MISMATCH: the model and the interpreter differ');
+      process.stdout.write(`${lines.join('\n')}\n`);
+    }
+    if (!same) throw new BudgetError([`${policy.name} does not reproduce CPython ${oracle.python} on ${trace.file}`]);
+  },
+};
+
+/** An interpreter path from a path or a version; the error lists what is installed. */
+function locatePython(wanted: string | undefined): string {
+  if (wanted !== undefined && wanted.includes('/')) return wanted;
+  const installed = installedPythons();
+  if (wanted === undefined) {
+    if (installed.length === 0) throw new UsageError('no CPython found under ~/.pyenv/versions; pass --python PATH');
+    throw new UsageError(`the trace names no Python version (meta.python); choose one with --python (installed: ${installed.join(', ')})`);
+  }
+  const version = /^\d+\.\d+(\.\d+)?/.exec(wanted)?.[0];
+  const path = version === undefined ? null : findPython(version);
+  if (path === null) throw new UsageError(`CPython ${wanted} is not installed under ~/.pyenv/versions (installed: ${installed.join(', ') || 'none'}); pass --python PATH or VERSION`);
+  return path;
+}
