@@ -45,7 +45,11 @@ export interface ReplayRequest {
   freeLists?: string;
   maxErrors?: number;
   lenient?: boolean;
-  onProgress?: (events: number) => void;
+  /**
+   * Called as the replay advances. `expected` is the trace's length when its header says so
+   * (`meta.events`, which `memreplay generate` writes), for a progress bar with a percentage.
+   */
+  onProgress?: (events: number, expected?: number) => void;
 }
 
 export interface ReplayOutcome {
@@ -81,7 +85,7 @@ export async function runReplay(request: ReplayRequest): Promise<ReplayOutcome> 
     freeLists,
     pool,
     diagnostics,
-    onProgress: request.onProgress,
+    onProgress: request.onProgress === undefined ? undefined : (events) => request.onProgress?.(events, expectedEvents(meta.events)),
   });
 
   // 4. The report.
@@ -98,6 +102,11 @@ export async function runReplay(request: ReplayRequest): Promise<ReplayOutcome> 
     },
   });
   return { result, report };
+}
+
+/** `meta.events` when it is a plausible event count; the header is free-form, so anything else is ignored. */
+function expectedEvents(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : undefined;
 }
 
 function initialThresholds(policy: ResolvedPolicy, overrides: readonly (number | undefined)[] | undefined): number[] {

@@ -10,11 +10,11 @@ import { refcountOnly } from '../gc/refcount.js';
 import { FREE_LIST_CONFIGS } from '../pool/free-list.js';
 import { replay } from '../replay/index.js';
 import { formatBytes, formatCount, safeText } from '../report/format.js';
-import { renderTerminal } from '../report/terminal.js';
 import { Diagnostics } from '../trace/diagnostics.js';
 import { openTrace } from '../trace/index.js';
 import type { TraceEncoding } from '../trace/types.js';
-import { checkOutputs, Progress, useColor, writeOutputs, writeStreamAtomic, type PendingOutput } from './io.js';
+import { Progress, writeStreamAtomic } from './io.js';
+import { planOutputs, produceReportOutputs, reportOutputOptions, type ReportOutputArgs } from './report-command.js';
 import { parseThresholds, parseCount } from './args.js';
 import { listPools, parsePoolParams } from '../pool/index.js';
 import { writeTrace } from '../trace/write.js';
@@ -30,7 +30,7 @@ function traceOptions<T>(y: Argv<T>) {
     .option('lenient', { type: 'boolean', default: false, describe: 'skip invalid events, count them by kind, and say so in every report' });
 }
 
-interface ReplayArgs {
+interface ReplayArgs extends ReportOutputArgs {
   trace: string;
   format?: string;
   'max-errors': number;
@@ -42,16 +42,13 @@ interface ReplayArgs {
   pool?: string;
   'pool-param'?: string[];
   freelists?: string;
-  json?: string;
-  color?: boolean;
-  top: number;
 }
 
 export const replayCommand: CommandModule<object, ReplayArgs> = {
   command: 'replay <trace>',
   describe: 'replay a trace through a collector and allocator model and report what they did',
   builder: (y) =>
-    traceOptions(y)
+    reportOutputOptions(traceOptions(y))
       .positional('trace', { type: 'string', demandOption: true, describe: 'trace file (.jsonl, .json, .csv, optionally .gz), or - for stdin' })
       .option('policy', { type: 'string', describe: 'collector model, e.g. cpython-3.11, cpython-3.12.1, refcount-only (default: meta.python, else cpython-3.12); see "memreplay policies"' })
       .option('threshold', { type: 'string', describe: 'gc thresholds "T0,T1,T2" (any may be empty to keep the default), e.g. 10000,10,10' })
@@ -61,14 +58,13 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
       .option('pool-param', { type: 'string', array: true, describe: 'override an allocator parameter, e.g. pool_size=4096 (repeatable)' })
       .option('freelists', { type: 'string', choices: Object.keys(FREE_LIST_CONFIGS), describe: 'per-type free-list model (default: the collector release\'s)' })
       .option('json', { type: 'string', describe: 'write the report as JSON to FILE (- for stdout)' })
-      .option('color', { type: 'boolean', describe: 'color the terminal summary (default: when stdout is a terminal and NO_COLOR is unset)' })
-      .option('top', { type: 'number', default: 5, describe: 'leak groups shown per section in the summary' })
+      .group(['json'], 'Reports:')
       .example('$0 replay traces/web.jsonl', 'summary under the policy recorded in the trace')
       .example('$0 replay traces/web.jsonl --policy cpython-3.11 --threshold 10000,10,10', 'what if gen-0 threshold were 10,000')
-      .example('$0 replay trace.csv.gz --json report.json', 'write the full report as JSON'),
+      .example('$0 replay trace.csv.gz --json report.json', 'write the full report as JSON')
+      .example('$0 replay trace.jsonl --html report.html --fail-on leaks --max-peak-bytes 64M', 'HTML report; exit 1 if a budget fails'),
   handler: async (args) => {
-    const outputs = [args.json].filter((p): p is string => p !== undefined);
-    checkOutputs(outputs, [args.trace]);
+    const plan = planOutputs(args, [args.trace]);
     const progress = new Progress('replaying');
     const { report } = await runReplay({
       trace: args.trace,
@@ -83,12 +79,9 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
       freeLists: args.freelists,
       maxErrors: parseCount('--max-errors', args['max-errors'], 1),
       lenient: args.lenient,
-      onProgress: (events) => progress.update(events),
+      onProgress: (events, expected) => progress.update(events, expected),
     }).finally(() => progress.done());
-    const pending: PendingOutput[] = [];
-    if (args.json !== undefined) pending.push({ path: args.json, content: `${JSON.stringify(report, null, 2)}\n` });
-    if (args.json !== '-') pending.push({ path: '-', content: renderTerminal(report, { color: useColor(args.color, process.stdout), top: args.top }) });
-    await writeOutputs(pending);
+    await produceReportOutputs(report, args, plan);
   },
 };
 

@@ -28,6 +28,7 @@ function canonical(path: string): string {
 export function checkOutputs(outputs: readonly string[], inputs: readonly string[]): void {
   const inputPaths = new Set(inputs.filter((p) => p !== '-').map(canonical));
   const seen = new Set<string>();
+  if (outputs.filter((o) => o === '-').length > 1) throw new UsageError('only one output can go to stdout ("-"); name a file for the others');
   for (const output of outputs) {
     if (output === '-') continue;
     const path = canonical(output);
@@ -86,7 +87,9 @@ export async function writeStreamAtomic(path: string, write: (out: NodeJS.Writab
 
 /**
  * A progress line on stderr for long replays: only when stderr is a terminal, redrawn at most
- * every 200 ms, erased when done.
+ * every 200 ms, erased when done. When the trace's length is known (its header says how many
+ * events it holds) the line is a bar with a percentage and the time left; otherwise it counts
+ * events and shows the rate.
  */
 export class Progress {
   private lastDraw = 0;
@@ -94,26 +97,53 @@ export class Progress {
   private readonly started = Date.now();
   private readonly enabled: boolean;
 
-  constructor(private readonly label: string) {
-    this.enabled = process.stderr.isTTY === true && process.env.TERM !== 'dumb';
+  constructor(
+    private readonly label: string,
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+  ) {
+    this.enabled = stream.isTTY === true && process.env.TERM !== 'dumb';
   }
 
-  update(events: number): void {
+  update(events: number, expected?: number): void {
     if (!this.enabled) return;
     const now = Date.now();
     if (now - this.lastDraw < 200 || now - this.started < 500) return;
     this.lastDraw = now;
     const seconds = (now - this.started) / 1000;
-    const rate = events / Math.max(seconds, 1e-3);
-    const text = `${this.label}: ${events.toLocaleString('en-US')} events · ${(rate / 1e6).toFixed(2)} M events/s · ${seconds.toFixed(1)} s`;
-    process.stderr.write(`\r\x1b[2K${text}`);
+    this.stream.write(`\r\x1b[2K${progressText(this.label, events, seconds, expected, this.stream.columns || 80)}`);
     this.drawn = true;
   }
 
   done(): void {
-    if (this.drawn) process.stderr.write('\r\x1b[2K');
+    if (this.drawn) this.stream.write('\r\x1b[2K');
     this.drawn = false;
   }
+}
+
+/** Bar cells of the progress bar at most; fewer in a narrow terminal. */
+const PROGRESS_BAR_CELLS = 30;
+
+/**
+ * The progress line: `replaying [██████░░░░░░] 45% · 450,000/1,000,000 events · 1.20 M events/s · 3 s left`
+ * with a known length, else `replaying: 450,000 events · 1.20 M events/s · 0.4 s`. It is cut to
+ * `columns - 1` so that it never wraps (a wrapped line could not be redrawn in place).
+ */
+export function progressText(label: string, events: number, seconds: number, expected: number | undefined, columns: number): string {
+  const rate = events / Math.max(seconds, 1e-3);
+  const rateText = `${(rate / 1e6).toFixed(2)} M events/s`;
+  let text: string;
+  if (expected !== undefined && expected > 0) {
+    const fraction = Math.min(1, events / expected);
+    const left = rate > 0 ? Math.max(0, (expected - events) / rate) : 0;
+    const cells = Math.max(10, Math.min(PROGRESS_BAR_CELLS, columns - 60));
+    const filled = Math.round(fraction * cells);
+    const bar = `[${'█'.repeat(filled)}${'░'.repeat(cells - filled)}]`;
+    text = `${label} ${bar} ${Math.floor(fraction * 100)}% · ${events.toLocaleString('en-US')}/${expected.toLocaleString('en-US')} events · ${rateText} · ${left.toFixed(0)} s left`;
+  } else {
+    text = `${label}: ${events.toLocaleString('en-US')} events · ${rateText} · ${seconds.toFixed(1)} s`;
+  }
+  const chars = [...text];
+  return chars.length < columns ? text : chars.slice(0, Math.max(1, columns - 1)).join('');
 }
 
 /** Whether to color terminal output: `--color`/`--no-color` first, then NO_COLOR, then the TTY. */

@@ -63,6 +63,27 @@ export interface MallocStats {
   peakBytesReserved: number;
 }
 
+/**
+ * How full one live arena is. An arena goes back to the system only when all its pools are
+ * empty, so a few long-lived blocks can keep a whole arena (1 MiB on 3.10+) reserved: memory
+ * pinned by the allocator, not by objects, which a leak report must tell apart from leaks.
+ */
+export interface ArenaUsage {
+  /** Arena slot (the index in obmalloc.c's `arenas` vector); slots are reused after an arena is freed. */
+  arena: number;
+  /** Usable pools in the arena (`ntotalpools`). */
+  pools: number;
+  /** Pools with at least one block in use. */
+  poolsInUse: number;
+  /** Blocks in use in the arena. */
+  blocksInUse: number;
+  /** Bytes of those blocks (their block sizes, which is what they keep from being reused). */
+  blockBytes: number;
+}
+
+/** MAX_LISTED_ARENAS: arenas listed one by one in a snapshot (the least used first); the rest are counted. */
+export const MAX_LISTED_ARENAS = 100;
+
 export interface PoolSnapshot {
   policy: string;
   /** The parameters in effect (alignment, small_threshold, pool_size, ...). */
@@ -96,6 +117,17 @@ export interface PoolSnapshot {
     pool: number;
     /** Empty and never-used pools inside live arenas, plus arena alignment loss. */
     arena: number;
+  };
+  /**
+   * Occupancy of the live arenas, the least used first (ties by slot), at most
+   * `MAX_LISTED_ARENAS`; empty for policies without arenas.
+   */
+  arenaUsage: {
+    /** Bytes one arena reserves (`arena_size`); 0 without arenas. */
+    arenaBytes: number;
+    arenas: ArenaUsage[];
+    /** Live arenas left out of the list. */
+    omitted: number;
   };
 }
 

@@ -43,7 +43,7 @@
  * the arrays, which doubles.
  */
 import { UserError } from '../errors.js';
-import type { PoolModule, PoolPolicy, PoolSample, PoolSnapshot, SizeClassStats } from './pool.js';
+import { MAX_LISTED_ARENAS, type ArenaUsage, type PoolModule, type PoolPolicy, type PoolSample, type PoolSnapshot, type SizeClassStats } from './pool.js';
 import { NO_SIZE_CLASS, PYMALLOC_PARAM_DOCS, SizeClassTable, type PymallocParams } from './size-classes.js';
 import { SystemHeap } from './system.js';
 
@@ -581,6 +581,39 @@ export class PymallocPolicy implements PoolPolicy {
         pool: availBytes + this.poolsInUse * table.poolOverhead + quantization,
         arena: unusedPoolBytes + alignmentLoss,
       },
+      arenaUsage: this.arenaUsage(),
+    };
+  }
+
+  /**
+   * Per live arena, its pools and blocks in use, the least used first. O(arena slots + carved
+   * pools): run once per snapshot, never on the allocation path.
+   */
+  private arenaUsage(): PoolSnapshot['arenaUsage'] {
+    // Live arenas are the created slots that are not on the unused-slot list.
+    const unused = new Uint8Array(this.arenaObjects);
+    for (let slot = this.unusedArenas; slot !== NONE; slot = this.arenaNext[slot]) unused[slot] = 1;
+    const arenas: ArenaUsage[] = [];
+    for (let arena = 0; arena < this.arenaObjects; arena++) {
+      if (unused[arena]) continue;
+      let poolsInUse = 0;
+      let blocksInUse = 0;
+      let blockBytes = 0;
+      const first = arena * this.maxPools;
+      for (let pool = first, end = first + this.arenaNextVirgin[arena]; pool < end; pool++) {
+        const count = this.poolCount[pool];
+        if (count === 0) continue;
+        poolsInUse++;
+        blocksInUse += count;
+        blockBytes += count * this.table.blockSize[this.poolClass[pool]];
+      }
+      arenas.push({ arena, pools: this.arenaTotalPools[arena], poolsInUse, blocksInUse, blockBytes });
+    }
+    arenas.sort((a, b) => a.blockBytes - b.blockBytes || a.arena - b.arena);
+    return {
+      arenaBytes: this.table.arenaSize,
+      arenas: arenas.slice(0, MAX_LISTED_ARENAS),
+      omitted: Math.max(0, arenas.length - MAX_LISTED_ARENAS),
     };
   }
 

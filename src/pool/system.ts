@@ -224,6 +224,7 @@ export class SystemMallocPolicy implements PoolPolicy {
       blocksFresh: 0,
       blocksReused: 0,
       fragmentation: { internal: heap.bytesReserved - heap.bytesRequested, pool: 0, arena: 0 },
+      arenaUsage: { arenaBytes: 0, arenas: [], omitted: 0 },
     };
   }
 

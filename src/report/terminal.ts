@@ -1,16 +1,75 @@
 /**
  * The terminal summary of a replay: what `memreplay replay TRACE` prints without `--json`.
- * It fits in 80 columns, uses color only when asked (the CLI honours NO_COLOR and non-TTY output),
- * and shows every trace string through `safeText`, so a hostile type name cannot inject escape
- * sequences.
+ * It fits in 80 columns (`wrapLine` folds any longer line at a separator), uses color only when
+ * asked (the CLI honours NO_COLOR and non-TTY output), and shows every trace string through
+ * `safeText`, so a hostile type name cannot inject escape sequences.
  */
+import type { BudgetVerdict } from './budgets.js';
 import type { ReplayReport } from './json.js';
 import { formatBytes, formatCount, formatPercent, padEnd, safeText } from './format.js';
+import { allocatorPinning, SPARSE_ARENA_SHARE } from './summarize.js';
 
 export interface TerminalOptions {
   color: boolean;
   /** Leak groups shown per section. */
   top?: number;
+  /** CI budget verdicts, listed last. */
+  verdicts?: readonly BudgetVerdict[];
+  /** Columns to fit in. Default: 80. */
+  width?: number;
+}
+
+/** The SGR color sequences this module writes (`\x1b[1m` …); trace text never holds one (`safeText`). */
+const ANSI_ESCAPE = /\x1b\[[0-9;]*m/g;
+
+/** Columns a line takes on screen (color escapes take none). */
+export function visibleLength(line: string): number {
+  return [...line.replace(ANSI_ESCAPE, '')].length;
+}
+
+/**
+ * Folds a line wider than `width` at its last separator (" · ", ", ", "; ", else a space) that
+ * fits; continuation lines are indented two more than the line. A word longer than the width is
+ * cut. Postcondition: every returned line is at most `width` columns.
+ */
+export function wrapLine(line: string, width: number): string[] {
+  if (visibleLength(line) <= width) return [line];
+  const indent = ' '.repeat((/^ */.exec(line.replace(ANSI_ESCAPE, ''))?.[0].length ?? 0) + 2);
+  const out: string[] = [];
+  let rest = line;
+  let prefix = '';
+  while (visibleLength(prefix + rest) > width) {
+    const room = width - visibleLength(prefix);
+    // The cut is searched in the visible text; escapes are dropped from folded lines.
+    const plain = rest.replace(ANSI_ESCAPE, '');
+    let cut = -1;
+    let skip = 0;
+    // Each separator with the part that stays at the end of the line (" · " leaves nothing).
+    for (const [separator, kept] of [
+      [' · ', ''],
+      [', ', ','],
+      ['; ', ';'],
+      [' ', ''],
+    ] as const) {
+      const at = plain.lastIndexOf(separator, room - kept.length);
+      if (at > 0) {
+        cut = at + kept.length;
+        skip = separator.length - kept.length;
+        break;
+      }
+    }
+    if (cut <= 0) {
+      cut = room - 1;
+      out.push(`${prefix}${[...plain].slice(0, cut).join('')}…`);
+      rest = [...plain].slice(cut).join('');
+    } else {
+      out.push(`${prefix}${plain.slice(0, cut)}`);
+      rest = plain.slice(cut + skip);
+    }
+    prefix = indent;
+  }
+  out.push(prefix + rest);
+  return out;
 }
 
 export function renderTerminal(report: ReplayReport, options: TerminalOptions): string {
@@ -18,19 +77,17 @@ export function renderTerminal(report: ReplayReport, options: TerminalOptions): 
   const dim = (s: string) => (options.color ? `\x1b[2m${s}\x1b[22m` : s);
   const warn = (s: string) => (options.color ? `\x1b[33m${s}\x1b[39m` : s);
   const top = options.top ?? 5;
+  const width = options.width ?? 80;
   const lines: string[] = [];
   const gc = report.gc;
   const cfg = report.config;
 
   lines.push(bold(`memreplay · ${safeText(report.trace.file, 40)} · ${formatCount(report.trace.events)} events`));
-  lines.push(
-    dim(
-      `policy ${cfg.policy} (${cfg.covers})` +
-        (cfg.tracesCycles ? ` · thresholds ${cfg.thresholds.join('/')}` : '') +
-        (cfg.oldObjects ? ` · ${formatCount(cfg.oldObjects)} old objects` : '') +
-        (cfg.pool ? ` · pool ${cfg.pool}` : ''),
-    ),
-  );
+  const settings = [`policy ${cfg.policy} (${cfg.covers})`];
+  if (cfg.tracesCycles) settings.push(`thresholds ${cfg.thresholds.join('/')}`);
+  if (cfg.oldObjects) settings.push(`${formatCount(cfg.oldObjects)} old objects`);
+  if (cfg.pool) settings.push(`pool ${cfg.pool}`);
+  lines.push(dim(settings.join(' · ')));
   if (report.trace.skippedEvents > 0) {
     const kinds = Object.entries(report.trace.skippedByKind)
       .map(([k, n]) => `${k} ${formatCount(n)}`)
@@ -90,6 +147,13 @@ export function renderTerminal(report: ReplayReport, options: TerminalOptions): 
         `blocks reused ${formatPercent(pool.blocksReused, served)}`,
     );
   }
+  const pinning = allocatorPinning(report);
+  if (pinning !== null && pinning.sparseArenas > 0) {
+    lines.push(
+      `  pinned by the allocator: ${formatCount(pinning.sparseArenas)} of ${formatCount(pinning.arenas)} arenas under ${SPARSE_ARENA_SHARE * 100}% used ` +
+        `(${formatBytes(pinning.sparseReservedBytes)} for ${formatBytes(pinning.sparseBlockBytes)} of blocks); ${formatBytes(pinning.freeBlockBytes)} free in pools in use`,
+    );
+  }
   const hits = report.freeLists.reduce((a, f) => a + f.hits, 0);
   const misses = report.freeLists.reduce((a, f) => a + f.misses, 0);
   if (hits + misses > 0) lines.push(`  free lists: ${formatCount(hits)} hits, ${formatCount(misses)} misses (${formatPercent(hits, hits + misses)} hit rate)`);
@@ -127,14 +191,31 @@ export function renderTerminal(report: ReplayReport, options: TerminalOptions): 
     );
     const shown = [...growing, ...reachable.filter((g) => !g.growing)].slice(0, top);
     for (const g of shown) {
-      const where = `${safeText(g.type, 20)} @ ${g.site === null ? '(no site)' : safeText(g.site, 28)}`;
+      const where = `${safeText(g.type, 16)} @ ${g.site === null ? '(no site)' : safeText(g.site, 24)}`;
       const growth = g.bytesPerMillionEvents !== null && g.growing ? warn(` +${formatBytes(g.bytesPerMillionEvents)}/M events`) : '';
-      lines.push(`    ${padEnd(where, 46)} ${formatCount(g.objects).padStart(9)} ${formatBytes(g.bytes).padStart(10)}${growth}`);
+      lines.push(`    ${padEnd(where, 36)} ${formatCount(g.objects).padStart(8)} ${formatBytes(g.bytes).padStart(10)}${growth}`);
       const chain = g.chain.map((link) => safeText(link.type, 16)).join(' → ');
-      if (g.chain.length > 1) lines.push(dim(`      via ${padEnd(chain, 70)}`));
+      if (g.chain.length > 1) lines.push(dim(`      via ${truncate(chain, width - 10)}`));
     }
   } else {
     lines.push('  still reachable: nothing');
   }
-  return `${lines.join('\n')}\n`;
+
+  const verdicts = options.verdicts ?? [];
+  if (verdicts.length > 0) {
+    const failed = verdicts.filter((v) => !v.passed).length;
+    lines.push('');
+    lines.push(bold(failed === 0 ? `Budgets: all ${verdicts.length} passed` : `Budgets: ${failed} of ${verdicts.length} failed`));
+    for (const v of verdicts) {
+      const status = v.passed ? 'pass' : warn('FAIL');
+      lines.push(`  ${status} ${truncate(v.budget, 40)}: ${v.actual}${v.limit === 'none' ? '' : ` (limit ${v.limit})`}`);
+    }
+  }
+  return `${lines.flatMap((line) => wrapLine(line, width)).join('\n')}\n`;
+}
+
+/** Cuts a plain text to `width` columns with an ellipsis. */
+function truncate(text: string, width: number): string {
+  const chars = [...text];
+  return chars.length <= width ? text : `${chars.slice(0, width - 1).join('')}…`;
 }

@@ -1,0 +1,186 @@
+/**
+ * CI budgets: limits on a replay's memory behaviour that fail the build when broken.
+ *
+ *   --fail-on leaks               cyclic garbage left at the end, or uncollectable objects
+ *   --max-peak-bytes N            peak live bytes of the trace's objects (K, M, G suffixes: 1024-based)
+ *   --max-collections GEN=N       collections of generation GEN (0, 1, 2) over the trace
+ *   --max-growth SITE_GLOB=BYTES  growth of the reachable memory allocated at matching sites
+ *
+ * Pure: budgets are parsed from the option texts and judged against a `ReplayReport`, so a saved
+ * JSON report (`memreplay report REPORT.json`) can be judged again without a replay. The CLI
+ * writes every report first, then exits 1 with one line per broken budget.
+ */
+import { UsageError } from '../errors.js';
+import type { ReplayReport } from './json.js';
+import { formatBytes, formatCount, safeText } from './format.js';
+
+export type Budget =
+  | { kind: 'leaks'; option: string }
+  | { kind: 'peak-bytes'; option: string; limit: number }
+  | { kind: 'collections'; option: string; generation: number; limit: number }
+  | { kind: 'growth'; option: string; glob: string; pattern: RegExp; limit: number };
+
+/** The budget options as typed on the command line. */
+export interface BudgetOptions {
+  failOn?: readonly string[];
+  maxPeakBytes?: string;
+  maxCollections?: readonly string[];
+  maxGrowth?: readonly string[];
+}
+
+/** What `--fail-on` accepts. */
+export const FAIL_ON_CONDITIONS = ['leaks'] as const;
+
+export interface BudgetVerdict {
+  /** The budget as given, e.g. `--max-peak-bytes 64M`. */
+  budget: string;
+  passed: boolean;
+  /** What the replay measured, for people: `13.5 KiB`. */
+  actual: string;
+  /** The limit, for people: `64.0 MiB`. */
+  limit: string;
+  /** One line saying what was measured against what; the CLI prints it for a broken budget. */
+  message: string;
+}
+
+const SIZE_UNITS: Readonly<Record<string, number>> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
+
+/**
+ * A byte count with an optional binary suffix: `1500`, `64K`, `1.5M`, `2G`, also `64KB`, `64KiB`
+ * (case-insensitive). NOTE: K, M and G are powers of 1024, as in `ulimit` and `docker --memory`,
+ * and as the reports print sizes (KiB, MiB); a decimal reading of "1M" would differ by 5%.
+ */
+export function parseByteSize(option: string, text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(text);
+  if (match === null) throw new UsageError(`${option}: expected a byte count such as 1500, 64K, 1.5M or 2G, got "${text}"`);
+  const bytes = Math.round(Number(match[1]) * SIZE_UNITS[match[2].toUpperCase()]);
+  if (!Number.isSafeInteger(bytes)) throw new UsageError(`${option}: ${text} is too large`);
+  return bytes;
+}
+
+/**
+ * A glob over allocation sites: `*` matches any run of characters (slashes included: sites are
+ * `path:line`, and `app/*` should cover the whole package), `?` one character; anything else is
+ * literal. The whole site must match.
+ */
+export function globToRegExp(glob: string): RegExp {
+  let source = '';
+  for (const ch of glob) {
+    if (ch === '*') source += '[^]*';
+    else if (ch === '?') source += '[^]';
+    else source += ch.replace(/[\\^$.|+()[\]{}]/g, '\\$&');
+  }
+  return new RegExp(`^${source}$`, 'u');
+}
+
+/** Splits `KEY=VALUE` at the last "=" (a glob may contain "=", a number cannot). */
+function splitAssignment(option: string, text: string, shape: string): [string, string] {
+  const at = text.lastIndexOf('=');
+  if (at <= 0 || at === text.length - 1) throw new UsageError(`${option}: expected ${shape}, got "${text}"`);
+  return [text.slice(0, at), text.slice(at + 1)];
+}
+
+/** Every budget of the command line, in the order of the options; throws `UsageError` on a mistake. */
+export function parseBudgets(options: BudgetOptions): Budget[] {
+  const budgets: Budget[] = [];
+  for (const condition of options.failOn ?? []) {
+    if (condition !== 'leaks') throw new UsageError(`--fail-on: expected one of ${FAIL_ON_CONDITIONS.join(', ')}, got "${condition}"`);
+    if (!budgets.some((b) => b.kind === 'leaks')) budgets.push({ kind: 'leaks', option: '--fail-on leaks' });
+  }
+  if (options.maxPeakBytes !== undefined) {
+    budgets.push({ kind: 'peak-bytes', option: `--max-peak-bytes ${options.maxPeakBytes}`, limit: parseByteSize('--max-peak-bytes', options.maxPeakBytes) });
+  }
+  for (const text of options.maxCollections ?? []) {
+    const [generation, count] = splitAssignment('--max-collections', text, 'GEN=N with GEN 0, 1 or 2, e.g. 2=0');
+    if (!/^[012]$/.test(generation.trim())) throw new UsageError(`--max-collections: the generation must be 0, 1 or 2, got "${generation}"`);
+    if (!/^\s*\d+\s*$/.test(count)) throw new UsageError(`--max-collections: the number of collections must be an integer >= 0, got "${count}"`);
+    budgets.push({ kind: 'collections', option: `--max-collections ${text}`, generation: Number(generation), limit: Number(count) });
+  }
+  for (const text of options.maxGrowth ?? []) {
+    const [glob, size] = splitAssignment('--max-growth', text, 'SITE_GLOB=BYTES, e.g. "app/cache.py:*=1M"');
+    budgets.push({ kind: 'growth', option: `--max-growth ${text}`, glob, pattern: globToRegExp(glob), limit: parseByteSize('--max-growth', size) });
+  }
+  return budgets;
+}
+
+/**
+ * How much a reachable group grew over the trace: its least-squares trend (bytes per million
+ * events) times the trace's length. NOTE: the trend, not "live bytes at the end", so that objects
+ * of a request that happened to be in flight when the trace stopped do not count as growth,
+ * while a cache that grows steadily counts in full. A group with no trend (a trace of fewer than
+ * four samples) counts its live bytes at the end, as the trace starts with none.
+ */
+export function groupGrowthBytes(group: { bytes: number; bytesPerMillionEvents: number | null }, events: number): number {
+  if (group.bytesPerMillionEvents === null) return group.bytes;
+  return Math.max(0, (group.bytesPerMillionEvents * events) / 1e6);
+}
+
+/** Judges every budget against a report, in order. */
+export function evaluateBudgets(report: ReplayReport, budgets: readonly Budget[]): BudgetVerdict[] {
+  return budgets.map((budget) => evaluateBudget(report, budget));
+}
+
+function evaluateBudget(report: ReplayReport, budget: Budget): BudgetVerdict {
+  switch (budget.kind) {
+    case 'leaks': {
+      const garbage = report.leaks.cyclicGarbage;
+      const uncollectable = report.leaks.uncollectable;
+      const passed = garbage.objects === 0 && uncollectable.objects === 0;
+      const actual = `${formatCount(garbage.objects)} in cycles, ${formatCount(uncollectable.objects)} uncollectable`;
+      const parts: string[] = [];
+      if (garbage.objects > 0) {
+        const why = report.config.tracesCycles ? 'waiting for a collection at the end' : 'never collected under refcount-only';
+        parts.push(`${formatCount(garbage.objects)} objects (${formatBytes(garbage.bytes)}) of cyclic garbage ${why}`);
+      }
+      if (uncollectable.objects > 0) parts.push(`${formatCount(uncollectable.objects)} uncollectable objects (${formatBytes(uncollectable.bytes)}) in gc.garbage`);
+      return {
+        budget: budget.option,
+        passed,
+        actual,
+        limit: 'none',
+        message: passed ? `${budget.option}: no cyclic garbage and nothing uncollectable` : `${budget.option}: ${parts.join('; ')}`,
+      };
+    }
+    case 'peak-bytes': {
+      const peak = report.memory.peak;
+      const passed = peak.bytes <= budget.limit;
+      return {
+        budget: budget.option,
+        passed,
+        actual: formatBytes(peak.bytes),
+        limit: formatBytes(budget.limit),
+        message: `${budget.option}: peak live bytes ${formatBytes(peak.bytes)} (${formatCount(peak.bytes)} B at event ${formatCount(peak.bytesEvent)}) ${passed ? '<=' : '>'} ${formatBytes(budget.limit)}`,
+      };
+    }
+    case 'collections': {
+      const stats = report.gc.generations[budget.generation];
+      const collections = stats === undefined ? 0 : stats.collections;
+      const passed = collections <= budget.limit;
+      return {
+        budget: budget.option,
+        passed,
+        actual: formatCount(collections),
+        limit: formatCount(budget.limit),
+        message: `${budget.option}: ${formatCount(collections)} generation-${budget.generation} collection${collections === 1 ? '' : 's'} ${passed ? '<=' : '>'} ${formatCount(budget.limit)}`,
+      };
+    }
+    case 'growth': {
+      const matching = report.leaks.reachable.groups.filter((g) => budget.pattern.test(g.site ?? ''));
+      const growth = matching.reduce((sum, g) => sum + groupGrowthBytes(g, report.trace.events), 0);
+      const passed = growth <= budget.limit;
+      const top = [...matching].sort((a, b) => groupGrowthBytes(b, report.trace.events) - groupGrowthBytes(a, report.trace.events)).slice(0, 3);
+      const detail = top.map((g) => `${safeText(g.type, 24)} @ ${safeText(g.site ?? '(no site)', 40)} +${formatBytes(groupGrowthBytes(g, report.trace.events))}`).join(', ');
+      const omitted = report.leaks.reachable.groupsOmitted > 0 ? ` (of the ${report.leaks.reachable.groups.length} largest reachable groups)` : '';
+      return {
+        budget: budget.option,
+        passed,
+        actual: formatBytes(growth),
+        limit: formatBytes(budget.limit),
+        message:
+          matching.length === 0
+            ? `${budget.option}: no reachable group allocated at a matching site${omitted}`
+            : `${budget.option}: reachable memory from ${formatCount(matching.length)} matching group${matching.length === 1 ? '' : 's'} grew ${formatBytes(growth)} over the trace ${passed ? '<=' : '>'} ${formatBytes(budget.limit)}${omitted}: ${detail}`,
+      };
+    }
+  }
+}

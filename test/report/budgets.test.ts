@@ -1,0 +1,135 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/errors.js';
+import { evaluateBudgets, globToRegExp, groupGrowthBytes, parseBudgets, parseByteSize } from '../../src/report/budgets.js';
+import { formatBytes, formatCount } from '../../src/report/format.js';
+import type { ReplayReport } from '../../src/report/json.js';
+import { sampleReport } from './fixtures.js';
+
+describe('report/budgets', () => {
+  describe('parseByteSize', () => {
+    it.each([
+      ['1500', 1500],
+      ['0', 0],
+      ['64K', 65536],
+      ['64k', 65536],
+      ['64KB', 65536],
+      ['64KiB', 65536],
+      ['1.5M', 1572864],
+      ['2G', 2 * 1024 ** 3],
+      [' 8 M ', 8 * 1024 ** 2],
+    ])('reads %j as %d bytes (K, M, G are powers of 1024)', (text, bytes) => {
+      expect(parseByteSize('--max-peak-bytes', text)).toBe(bytes);
+    });
+
+    it.each(['', '-1', '1X', '1e3', 'abc', '1..5M', 'M', '12 34'])('refuses %j with a usage error naming the option', (text) => {
+      expect(() => parseByteSize('--max-peak-bytes', text)).toThrow(UsageError);
+      expect(() => parseByteSize('--max-peak-bytes', text)).toThrow(/--max-peak-bytes: expected a byte count/);
+    });
+  });
+
+  describe('globToRegExp', () => {
+    it('matches whole sites, * across slashes, ? one character, the rest literally', () => {
+      expect(globToRegExp('app/*').test('app/models/user.py:12')).toBe(true);
+      expect(globToRegExp('app/*').test('lib/app/x.py:1')).toBe(false);
+      expect(globToRegExp('app/cache.py:1?').test('app/cache.py:12')).toBe(true);
+      expect(globToRegExp('app/cache.py:1?').test('app/cache.py:123')).toBe(false);
+      expect(globToRegExp('a.b').test('aXb')).toBe(false);
+      expect(globToRegExp('f(x)[0]+$').test('f(x)[0]+$')).toBe(true);
+      expect(globToRegExp('*').test('')).toBe(true);
+    });
+  });
+
+  describe('parseBudgets', () => {
+    it('reads every budget option, in order, and keeps each option as typed', () => {
+      const budgets = parseBudgets({ failOn: ['leaks', 'leaks'], maxPeakBytes: '64M', maxCollections: ['2=0', '0=100'], maxGrowth: ['app/a=b*=1K'] });
+      expect(budgets.map((b) => b.option)).toEqual(['--fail-on leaks', '--max-peak-bytes 64M', '--max-collections 2=0', '--max-collections 0=100', '--max-growth app/a=b*=1K']);
+      expect(budgets[1]).toMatchObject({ kind: 'peak-bytes', limit: 64 * 1024 ** 2 });
+      expect(budgets[2]).toMatchObject({ kind: 'collections', generation: 2, limit: 0 });
+      expect(budgets[4]).toMatchObject({ kind: 'growth', glob: 'app/a=b*', limit: 1024 });
+    });
+
+    it.each([
+      [{ failOn: ['everything'] }, /--fail-on: expected one of leaks/],
+      [{ maxCollections: ['3=1'] }, /generation must be 0, 1 or 2/],
+      [{ maxCollections: ['x=1'] }, /generation must be 0, 1 or 2/],
+      [{ maxCollections: ['0=-1'] }, /must be an integer >= 0/],
+      [{ maxCollections: ['0=1.5'] }, /must be an integer >= 0/],
+      [{ maxCollections: ['0='] }, /expected GEN=N/],
+      [{ maxCollections: ['5'] }, /expected GEN=N/],
+      [{ maxGrowth: ['app/*'] }, /expected SITE_GLOB=BYTES/],
+      [{ maxGrowth: ['app/*=lots'] }, /--max-growth: expected a byte count/],
+    ])('refuses %j', (options, message) => {
+      expect(() => parseBudgets(options)).toThrow(UsageError);
+      expect(() => parseBudgets(options)).toThrow(message);
+    });
+  });
+
+  describe('when judged against a report', () => {
+    let web: ReplayReport;
+    let webCollecting: ReplayReport;
+    let cycle: ReplayReport;
+    let clean: ReplayReport;
+    let cacheLeak: ReplayReport;
+    beforeAll(async () => {
+      [web, webCollecting, cycle, clean, cacheLeak] = await Promise.all([
+        sampleReport('web'),
+        sampleReport('web', { thresholds: [20] }),
+        sampleReport('cycle'),
+        sampleReport('refcount-frees'),
+        sampleReport('cache-leak'),
+      ]);
+    });
+    const judge = (report: ReplayReport, options: Parameters<typeof parseBudgets>[0]) => evaluateBudgets(report, parseBudgets(options));
+
+    it('--fail-on leaks fails on cyclic garbage or uncollectable objects, and passes a clean trace', () => {
+      const [onWeb] = judge(web, { failOn: ['leaks'] });
+      expect(onWeb.passed).toBe(false);
+      const garbage = web.leaks.cyclicGarbage;
+      expect(garbage.objects).toBe(41);
+      expect(onWeb.message).toBe(`--fail-on leaks: 41 objects (${formatBytes(garbage.bytes)}) of cyclic garbage waiting for a collection at the end`);
+      const [onCycle] = judge(cycle, { failOn: ['leaks'] });
+      expect(onCycle.passed).toBe(false);
+      expect(onCycle.message).toContain('2 uncollectable objects');
+      expect(judge(clean, { failOn: ['leaks'] })[0].passed).toBe(true);
+    });
+
+    it('--max-peak-bytes compares the peak of live bytes', () => {
+      const peak = web.memory.peak.bytes;
+      expect(judge(web, { maxPeakBytes: String(peak) })[0].passed).toBe(true);
+      const [broken] = judge(web, { maxPeakBytes: String(peak - 1) });
+      expect(broken.passed).toBe(false);
+      expect(broken.message).toBe(
+        `--max-peak-bytes ${peak - 1}: peak live bytes ${formatBytes(peak)} (${formatCount(peak)} B at event ${formatCount(web.memory.peak.bytesEvent)}) > ${formatBytes(peak - 1)}`,
+      );
+    });
+
+    it('--max-collections counts the collections of one generation', () => {
+      const gen0 = webCollecting.gc.generations[0].collections;
+      expect(gen0).toBeGreaterThan(0);
+      expect(judge(webCollecting, { maxCollections: [`0=${gen0}`, '2=0'] }).map((v) => v.passed)).toEqual([true, true]);
+      const [broken] = judge(webCollecting, { maxCollections: [`0=${gen0 - 1}`] });
+      expect(broken.passed).toBe(false);
+      expect(broken.message).toBe(`--max-collections 0=${gen0 - 1}: ${gen0} generation-0 collections > ${gen0 - 1}`);
+    });
+
+    it('--max-growth sums the growth of the reachable groups whose site matches', () => {
+      const growing = cacheLeak.leaks.reachable.groups.filter((g) => g.growing && g.site?.startsWith('app/pricing.py:'));
+      expect(growing.length).toBeGreaterThan(0);
+      const total = cacheLeak.leaks.reachable.groups
+        .filter((g) => g.site?.startsWith('app/pricing.py:'))
+        .reduce((sum, g) => sum + groupGrowthBytes(g, cacheLeak.trace.events), 0);
+      const [broken, roomy, none] = judge(cacheLeak, { maxGrowth: ['app/pricing.py:*=1K', `app/pricing.py:*=${Math.ceil(total)}`, 'nowhere/*=0'] });
+      expect(broken.passed).toBe(false);
+      expect(broken.message).toContain('app/pricing.py:12');
+      expect(roomy.passed).toBe(true);
+      expect(none.passed).toBe(true);
+      expect(none.message).toContain('no reachable group allocated at a matching site');
+    });
+
+    it('takes growth from the trend, not from what happens to be alive at the end', () => {
+      expect(groupGrowthBytes({ bytes: 500, bytesPerMillionEvents: 2e6 }, 1000)).toBe(2000);
+      expect(groupGrowthBytes({ bytes: 500, bytesPerMillionEvents: -10 }, 1000)).toBe(0);
+      expect(groupGrowthBytes({ bytes: 500, bytesPerMillionEvents: null }, 1000)).toBe(500);
+    });
+  });
+});
