@@ -82,10 +82,16 @@ export class TraceErrors extends UserError {
   }
 }
 
-/** A CI budget that the run broke (`--fail-on`, `--max-*`). */
+/**
+ * A CI budget that the run broke (`--fail-on`, `--max-*`), or another verdict that failed
+ * (`verify`: the model and the interpreter disagree). `label` heads each printed line.
+ */
 export class BudgetError extends Error {
   override name = 'BudgetError';
-  constructor(readonly failures: readonly string[]) {
+  constructor(
+    readonly failures: readonly string[],
+    readonly label = 'budget failed',
+  ) {
     super(failures.join('\n'));
   }
 }

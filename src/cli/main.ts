@@ -1,14 +1,22 @@
 /**
  * The command line: argv → a request for `src/analyze.ts` → outputs and an exit code.
  *
- * Exit codes: 0 success; 1 a CI budget failed (after every requested report was written);
+ * Exit codes: 0 success; 1 a CI budget or a verdict failed (after every requested report was written);
  * 2 invalid input or usage (one clear message, no stack trace, nothing written);
  * 70 an internal error (a bug in memreplay: the stack trace is printed).
  */
-import yargs, { type Argv } from 'yargs';
+import { createRequire } from 'node:module';
+import type { Argv } from 'yargs';
+
+// yargs' ESM build wraps help text in the middle of words (its ESM cliui lacks wrap-ansi); the
+// CommonJS build wraps at word boundaries.
+const yargs = createRequire(import.meta.url)('yargs') as typeof import('yargs').default;
 import { ExitCode, UsageError, UserError, BudgetError } from '../errors.js';
 import { TOOL_VERSION } from '../analyze.js';
 import { generateCommand, infoCommand, policiesCommand, poolsCommand, replayCommand, validateCommand } from './commands.js';
+import { reportCommand } from './report-command.js';
+import { verifyCommand } from './verify-command.js';
+import { compareCommand, diffCommand, mergeCommand } from './compare-commands.js';
 
 export async function main(argv: readonly string[]): Promise<number> {
   try {
@@ -21,7 +29,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 function reportError(error: unknown): number {
   if (error instanceof BudgetError) {
-    for (const line of error.failures) process.stderr.write(`memreplay: budget failed: ${line}\n`);
+    for (const line of error.failures) process.stderr.write(`memreplay: ${error.label}: ${line}\n`);
     return ExitCode.budget;
   }
   if (error instanceof UserError) {
@@ -53,18 +61,23 @@ function buildParser(argv: readonly string[]): Argv {
     .scriptName('memreplay')
     .usage('$0 <command> [options]\n\nReplay recorded Python heap traces through models of CPython\'s garbage collector and allocator.')
     .command(replayCommand)
+    .command(reportCommand)
     .command(validateCommand)
     .command(infoCommand)
     .command(policiesCommand)
     .command(poolsCommand)
     .command(generateCommand)
-    .demandCommand(1, 'name a command: replay, validate, info, policies, pools or generate (see --help)')
+    .command(compareCommand)
+    .command(mergeCommand)
+    .command(diffCommand)
+    .command(verifyCommand)
+    .demandCommand(1, 'name a command: replay, report, compare, merge, diff, validate, info, policies, pools, generate or verify (see --help)')
     .strict()
     .version(TOOL_VERSION)
     .alias('h', 'help')
     .alias('V', 'version')
-    .wrap(Math.min(100, process.stdout.columns || 80))
-    .epilogue('Exit codes: 0 ok · 1 a CI budget failed · 2 invalid input or usage · 70 internal error.\nDocs: README.md and traces/README.md in the package.')
+    .wrap(Math.min(120, process.stdout.columns || 120))
+    .epilogue('Exit codes: 0 ok · 1 a CI budget or a verify check failed · 2 invalid input or usage · 70 internal error.\nDocs: README.md and traces/README.md in the package.')
     .fail((message, error) => {
       if (error) throw error;
       throw new UsageError(`${message}\nRun "memreplay --help" for usage.`);

@@ -83,7 +83,7 @@ export const verifyCommand: CommandModule<object, VerifyArgs> = {
       lines.push('', same ? 'match: the model reproduces the interpreter exactly' : 'MISMATCH: the model and the interpreter differ');
       process.stdout.write(`${lines.join('\n')}\n`);
     }
-    if (!same) throw new BudgetError([`${policy.name} does not reproduce CPython ${oracle.python} on ${trace.file}`]);
+    if (!same) throw new BudgetError([`${policy.name} does not reproduce CPython ${oracle.python} on ${trace.file}`], 'check failed');
   },
 };
 

@@ -19,7 +19,7 @@ describe('cli', () => {
       expect((await runCli(['--version'])).stdout.trim()).toBe(pkg.version);
       const help = await runCli(['--help']);
       expect(help.code).toBe(0);
-      for (const command of ['replay', 'validate', 'info', 'policies', 'pools', 'generate']) expect(help.stdout).toContain(`memreplay ${command}`);
+      for (const command of ['replay', 'report', 'compare', 'merge', 'diff', 'validate', 'info', 'policies', 'pools', 'generate', 'verify']) expect(help.stdout).toContain(`memreplay ${command}`);
       expect(help.stdout).toContain('Exit codes');
     });
 

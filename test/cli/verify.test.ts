@@ -1,0 +1,48 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { traceToString } from '../../src/trace/write.js';
+import type { TraceEvent } from '../../src/trace/types.js';
+import { ensureBuilt, runCli } from '../helpers/cli.js';
+import { pythonOrSkip } from '../helpers/python.js';
+import { randomGcTrace } from '../helpers/random-trace.js';
+import { ev } from '../helpers/replay.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'memreplay-verify-'));
+const python = pythonOrSkip('3.11.7');
+
+beforeAll(() => ensureBuilt(), 180_000);
+
+describe.skipIf(python === null)('cli verify', () => {
+  it('confirms that the model reproduces the interpreter on a random trace', async () => {
+    const file = join(tmp, 'random.jsonl');
+    writeFileSync(file, traceToString(randomGcTrace(11, { events: 3000 }), { format: 'memreplay', version: 1, meta: { python: '3.11.7' } }, 'jsonl'));
+    const result = await runCli(['verify', file, '--json']);
+    expect(result.code).toBe(0);
+    const verdict = JSON.parse(result.stdout);
+    expect(verdict).toEqual(expect.objectContaining({ match: true, python: '3.11.7', policy: 'cpython-3.11' }));
+    expect(verdict.model).toEqual(verdict.interpreter);
+  });
+
+  it('exits 1 and says so when the model is of another release', async () => {
+    // Young three-object cycles with threshold 3: 3.11 and 3.12 collect them differently.
+    const events: TraceEvent[] = [ev.threshold(0, 3)];
+    for (let i = 0; i < 30; i++) {
+      const [a, b, c] = [3 * i, 3 * i + 1, 3 * i + 2];
+      events.push(ev.alloc(a), ev.alloc(b), ev.alloc(c), ev.link(a, b), ev.link(b, c), ev.link(c, a), ev.decref(a), ev.decref(b), ev.decref(c));
+    }
+    const file = join(tmp, 'triangles.csv');
+    writeFileSync(file, traceToString(events, null, 'csv'));
+    const result = await runCli(['verify', file, '--python', python!, '--policy', 'cpython-3.12']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('MISMATCH');
+    expect(result.stderr).toContain('memreplay: check failed: cpython-3.12 does not reproduce CPython 3.11.7');
+  });
+
+  it('refuses traces whose types CPython treats specially', async () => {
+    const result = await runCli(['verify', 'traces/cycle.jsonl', '--python', python!]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('the CPython oracle cannot run this trace exactly');
+  });
+});
