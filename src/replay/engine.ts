@@ -21,9 +21,9 @@ import type { PoolPolicy } from '../pool/pool.js';
 import type { Diagnostics } from '../trace/diagnostics.js';
 import { AllocFlag, Finalizer, Op, OP_COUNT, OP_NAMES, type EventChunk, type StringTable } from '../trace/types.js';
 import { AllocationGroups } from './groups.js';
-import { Heap, ObjectFlag, type ListId } from './heap.js';
+import { Heap, ObjectFlag, type DeallocationObserver, type ListId } from './heap.js';
 import { NumericIdMap } from './id-map.js';
-import { ReplayStatistics } from './statistics.js';
+import { ReplayStatistics, type MemorySampleSource } from './statistics.js';
 
 export interface EngineConfig {
   /** The trace's name as the user gave it, for messages. */
@@ -45,7 +45,7 @@ export interface EngineConfig {
 /** Freed-by-collector ids remembered for error messages; older ones are forgotten (bounded memory). */
 const TOMBSTONES = 65536;
 
-export class ReplayEngine implements CollectorHost {
+export class ReplayEngine implements CollectorHost, DeallocationObserver {
   readonly heap = new Heap();
   readonly groups = new AllocationGroups();
   readonly collector: Collector;
@@ -70,6 +70,10 @@ export class ReplayEngine implements CollectorHost {
 
   private readonly tombstones = new Map<number | string, { event: number; line: number }>();
 
+  /** What the sampler reads, made once so that a sample allocates nothing here. */
+  private readonly generationSize: (generation: number) => number;
+  private readonly memorySource: MemorySampleSource | null;
+
   constructor(private readonly config: EngineConfig) {
     this.freeLists = new FreeLists(config.freeLists);
     this.pool = config.pool;
@@ -80,7 +84,12 @@ export class ReplayEngine implements CollectorHost {
       oldObjects: config.oldObjects,
       automatic: config.automaticCollection,
     });
-    this.heap.onDeallocate = (slot) => this.deallocate(slot);
+    this.heap.deallocations = this;
+    const collector = this.collector;
+    const pool = this.pool;
+    const freeLists = this.freeLists;
+    this.generationSize = (g) => collector.generationSize(g);
+    this.memorySource = pool === null ? null : { sample: () => pool.sample(), freeListParked: () => freeLists.parkedNow };
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -156,9 +165,9 @@ export class ReplayEngine implements CollectorHost {
   private alloc(chunk: EventChunk, i: number): void {
     const heap = this.heap;
     const key = chunk.obj[i];
-    const existing = this.slotOf(key);
+    const existing = key >= 0 ? this.numericIds.get(key) : this.slotOf(key);
     if (existing >= 0) {
-      this.reject('duplicate-id', 'id', `${this.describe(existing)} is already alive; an id can be reused only once its object is gone`);
+      this.rejectAlloc(existing);
       return;
     }
     const flags = chunk.flags[i];
@@ -190,15 +199,27 @@ export class ReplayEngine implements CollectorHost {
     if (gc) this.collector.onAllocate(slot, fromFreeList);
   }
 
+  // NOTE: the event methods keep their error messages in separate methods (`reject*`): short
+  // methods are what V8 inlines into the replay loop.
+
+  private rejectAlloc(existing: number): void {
+    this.reject('duplicate-id', 'id', `${this.describe(existing)} is already alive; an id can be reused only once its object is gone`);
+  }
+
   private decref(key: number): void {
     const slot = this.lookup(key, 'id');
     if (slot < 0) return;
     const heap = this.heap;
     if (heap.programRefs[slot] === 0) {
-      this.reject('decref-without-reference', 'id', `the program holds no reference to ${this.describe(slot)} (its ${heap.incomingRefs[slot]} reference${heap.incomingRefs[slot] === 1 ? ' comes' : 's come'} from other objects)`);
+      this.rejectDecref(slot);
       return;
     }
     heap.dropReference(slot, true);
+  }
+
+  private rejectDecref(slot: number): void {
+    const incoming = this.heap.incomingRefs[slot];
+    this.reject('decref-without-reference', 'id', `the program holds no reference to ${this.describe(slot)} (its ${incoming} reference${incoming === 1 ? ' comes' : 's come'} from other objects)`);
   }
 
   private link(srcKey: number, dstKey: number): void {
@@ -208,11 +229,15 @@ export class ReplayEngine implements CollectorHost {
     if (dst < 0) return;
     const heap = this.heap;
     if (!heap.isGc(src)) {
-      this.reject('link-from-untracked', 'src', `${this.describe(src)} was allocated with "tracked": false (not a GC container), so it cannot reference other objects`);
+      this.rejectLink(src);
       return;
     }
     heap.addEdge(src, dst);
     this.collector.onLink(src, dst);
+  }
+
+  private rejectLink(src: number): void {
+    this.reject('link-from-untracked', 'src', `${this.describe(src)} was allocated with "tracked": false (not a GC container), so it cannot reference other objects`);
   }
 
   private unlink(srcKey: number, dstKey: number): void {
@@ -221,10 +246,14 @@ export class ReplayEngine implements CollectorHost {
     const dst = this.lookup(dstKey, 'dst');
     if (dst < 0) return;
     if (!this.heap.removeEdge(src, dst)) {
-      this.reject('no-such-edge', 'dst', `${this.describe(src)} has no reference to ${this.describe(dst)} to remove`);
+      this.rejectUnlink(src, dst);
       return;
     }
     this.heap.dropReference(dst, false);
+  }
+
+  private rejectUnlink(src: number, dst: number): void {
+    this.reject('no-such-edge', 'dst', `${this.describe(src)} has no reference to ${this.describe(dst)} to remove`);
   }
 
   private free(key: number): void {
@@ -233,12 +262,16 @@ export class ReplayEngine implements CollectorHost {
     const heap = this.heap;
     const referrers = heap.incomingRefs[slot];
     if (referrers > 0) {
-      this.reject('free-referenced', 'id', `${this.describe(slot)} is still referenced by ${referrers} link${referrers === 1 ? '' : 's'} from other objects; unlink them first`);
+      this.rejectFree(slot, referrers);
       return;
     }
     heap.programRefs[slot] = 0;
     heap.lastDrop[slot] = this.event;
     heap.releaseCascade(slot);
+  }
+
+  private rejectFree(slot: number, referrers: number): void {
+    this.reject('free-referenced', 'id', `${this.describe(slot)} is still referenced by ${referrers} link${referrers === 1 ? '' : 's'} from other objects; unlink them first`);
   }
 
   private resize(key: number, size: number): void {
@@ -254,7 +287,8 @@ export class ReplayEngine implements CollectorHost {
   // ---------------------------------------------------------------------------------------------
   // Deallocation (called by the heap for every object that dies)
 
-  private deallocate(slot: number): void {
+  /** `DeallocationObserver`: the heap reports every object that dies (refcount 0 or collected). */
+  deallocate(slot: number): void {
     const heap = this.heap;
     const kind = heap.kind[slot] as TypeKindCode;
     const block = heap.block[slot];
@@ -312,8 +346,12 @@ export class ReplayEngine implements CollectorHost {
 
   /** The slot of a live object, or -1 after reporting the event as touching a dead or unknown one. */
   private lookup(key: number, field: string): number {
-    const slot = this.slotOf(key);
-    if (slot >= 0) return slot;
+    const slot = key >= 0 ? this.numericIds.get(key) : this.slotOf(key);
+    return slot >= 0 ? slot : this.rejectNotAlive(key, field);
+  }
+
+  /** Reports the event as touching a dead or unknown object; returns -1. */
+  private rejectNotAlive(key: number, field: string): number {
     const id = key >= 0 ? key : this.chunk!.strings[-key - 1];
     const shown = typeof id === 'string' ? JSON.stringify(id) : String(id);
     const freed = this.tombstones.get(id);
@@ -346,6 +384,12 @@ export class ReplayEngine implements CollectorHost {
   }
 
   private kindOfType(typeId: number): TypeKindCode {
+    const kind = typeId < this.typeKinds.length ? this.typeKinds[typeId] : -1;
+    return kind >= 0 ? (kind as TypeKindCode) : this.learnKindOfType(typeId);
+  }
+
+  /** `kindOfType` for a type met for the first time. */
+  private learnKindOfType(typeId: number): TypeKindCode {
     if (typeId >= this.typeKinds.length) {
       let n = this.typeKinds.length;
       while (n <= typeId) n *= 2;
@@ -353,28 +397,16 @@ export class ReplayEngine implements CollectorHost {
       grown.set(this.typeKinds);
       this.typeKinds = grown;
     }
-    let kind = this.typeKinds[typeId];
-    if (kind < 0) {
-      kind = typeKindOf(this.config.types.get(typeId));
-      this.typeKinds[typeId] = kind;
-    }
-    return kind as TypeKindCode;
+    const kind = typeKindOf(this.config.types.get(typeId));
+    this.typeKinds[typeId] = kind;
+    return kind;
   }
 
   // ---------------------------------------------------------------------------------------------
   // Sampling
 
   private sample(event: number, time: number): void {
-    const collector = this.collector;
-    const pool = this.pool;
-    const freeLists = this.freeLists;
-    this.stats.sample(
-      event,
-      time,
-      (g) => collector.generationSize(g),
-      collector.youngCount(),
-      pool === null ? null : { sample: () => pool.sample(), freeListParked: () => freeLists.parkedNow },
-    );
+    this.stats.sample(event, time, this.generationSize, this.collector.youngCount(), this.memorySource);
   }
 
   /** Takes the final sample (so the series end at the last event). */

@@ -60,9 +60,13 @@ export const ObjectFlag = {
 
 const INITIAL_SLOTS = 1024;
 const EDGE_CLASSES = 31;
+/** Capacity class of an object's first edge segment (`1 << MIN_EDGE_CLASS` edges). */
+const MIN_EDGE_CLASS = 2;
 
-/** Called for each object as it is deallocated, after its outgoing edges were released. */
-export type DeallocateHook = (slot: number) => void;
+/** Told of each object as it is deallocated, after its outgoing edges were released. */
+export interface DeallocationObserver {
+  deallocate(slot: number): void;
+}
 
 export class Heap {
   /** Number of slots allocated in the arrays (headers included). */
@@ -109,8 +113,11 @@ export class Heap {
   liveObjects = 0;
   liveBytes = 0;
 
-  /** Set by the replay engine. */
-  onDeallocate: DeallocateHook = () => {};
+  /**
+   * Set by the replay engine. An object with a method rather than a function-valued field: V8
+   * inlines a method call on an object of one shape, not a call through a field.
+   */
+  deallocations: DeallocationObserver = { deallocate: () => {} };
 
   /** The event being replayed, stamped into `lastDrop`. */
   now = 0;
@@ -260,7 +267,14 @@ export class Heap {
     if (fromProgram) this.programRefs[slot]--;
     else this.incomingRefs[slot]--;
     this.lastDrop[slot] = this.now;
-    if (this.programRefs[slot] + this.incomingRefs[slot] === 0) this.releaseCascade(slot);
+    if (this.programRefs[slot] + this.incomingRefs[slot] !== 0) return;
+    // Most objects that die hold no references (strings, ints): no cascade to run.
+    if (this.edgeLength[slot] === 0) {
+      this.deallocations.deallocate(slot);
+      this.destroySlot(slot);
+    } else {
+      this.releaseCascade(slot);
+    }
   }
 
   /**
@@ -300,7 +314,7 @@ export class Heap {
       } else {
         top--;
         this.edgeLength[s] = 0;
-        this.onDeallocate(s);
+        this.deallocations.deallocate(s);
         this.destroySlot(s);
       }
     }
@@ -363,7 +377,9 @@ export class Heap {
   }
 
   private growSegment(slot: number, needed: number): void {
-    let cls = 0;
+    // NOTE: the first segment has room for 4 edges: containers mostly get several, and each
+    // growth copies the segment (4 ints cost less than the two growths they save).
+    let cls = MIN_EDGE_CLASS;
     while (1 << cls < needed) cls++;
     const start = this.takeSegment(cls);
     const n = this.edgeLength[slot];

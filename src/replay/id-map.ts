@@ -57,8 +57,12 @@ export class NumericIdMap {
 
   /** The slot of `key`, or -1. */
   get(key: number): number {
+    // Kept small so that V8 inlines it into the replay loop; the hash probe is out of line.
     if (key < this.denseCapacity) return this.dense[key];
-    if (this.hashed === 0) return -1;
+    return this.hashed === 0 ? -1 : this.getHashed(key);
+  }
+
+  private getHashed(key: number): number {
     const table = this.table;
     let i = this.bucket(key);
     for (;;) {
@@ -71,10 +75,19 @@ export class NumericIdMap {
 
   /** Sets `key` → `slot` (slot >= 0), replacing any previous value. */
   set(key: number, slot: number): void {
-    if (key >= this.denseCapacity && key < DENSE_MAX) this.maybeGrowDense(key);
+    // The dense case inline (V8 inlines short methods into the replay loop), the rest out of line.
     if (key < this.denseCapacity) {
       if (this.dense[key] < 0) this.count++;
       this.dense[key] = slot;
+      return;
+    }
+    this.setBeyondDense(key, slot);
+  }
+
+  private setBeyondDense(key: number, slot: number): void {
+    if (key < DENSE_MAX) this.maybeGrowDense(key);
+    if (key < this.denseCapacity) {
+      this.set(key, slot);
       return;
     }
     if (this.insertHashed(key, slot)) this.count++;
@@ -88,6 +101,10 @@ export class NumericIdMap {
       this.count--;
       return true;
     }
+    return this.deleteBeyondDense(key);
+  }
+
+  private deleteBeyondDense(key: number): boolean {
     if (this.hashed === 0 || !this.deleteHashed(key)) return false;
     this.count--;
     return true;

@@ -10,6 +10,7 @@ import type { ResolvedPolicy } from '../gc/index.js';
 import type { FreeListConfig, FreeListStats } from '../pool/free-list.js';
 import type { PoolPolicy, PoolSnapshot } from '../pool/pool.js';
 import type { Diagnostics } from '../trace/diagnostics.js';
+import type { ChunkReadOptions } from '../trace/index.js';
 import { OP_COUNT, OP_NAMES, type EventChunk, type StringTable, type TraceHeader } from '../trace/types.js';
 import { ReplayEngine } from './engine.js';
 import type { AllocationGroups } from './groups.js';
@@ -22,7 +23,8 @@ export interface ReplaySource {
   header: TraceHeader;
   types: StringTable;
   sites: StringTable;
-  chunks(): AsyncIterable<EventChunk> | Iterable<EventChunk>;
+  /** `options.recycle` is passed by `replay`, which keeps no chunk once it asks for the next. */
+  chunks(options?: ChunkReadOptions): AsyncIterable<EventChunk> | Iterable<EventChunk>;
 }
 
 export interface ReplaySettings {
@@ -76,7 +78,9 @@ function createEngine(source: ReplaySource, settings: ReplaySettings): ReplayEng
 
 export async function replay(source: ReplaySource, settings: ReplaySettings): Promise<ReplayResult> {
   const engine = createEngine(source, settings);
-  for await (const chunk of source.chunks()) {
+  // The engine holds only the chunk being replayed (and, for the final sample, the last one), so
+  // the decoder may reuse the memory of each chunk once the next is asked for.
+  for await (const chunk of source.chunks({ recycle: true })) {
     engine.feed(chunk);
     settings.onProgress?.(engine.events);
   }

@@ -16,11 +16,18 @@
  * size/gen/value/t are numbers when they are JSON numbers; tracked/enabled accept true/false/1/0.
  * A cell that does not convert is left as text, and the event then goes through the same ajv
  * validator as JSON and JSON Lines events, so all three give the same messages.
+ *
+ * One-line records without quotes take the fast path (scan-csv.ts), which reads them straight
+ * from the bytes and hands anything it cannot prove valid to the reader below.
  */
 import type { EventSink } from './encode.js';
 import { canonicalIntegerOf } from './encode.js';
 import { defaultHeader, unreadableEventDetail } from './decode-json.js';
 import { isBlank } from './decode-jsonl.js';
+import { INTS, Int, NOT_PRESCANNED } from './prescanned.js';
+import type { PrescannedLines } from './prescanned.js';
+import { CsvLineScanner } from './scan-csv.js';
+import { ScannedEvent } from './scanned-event.js';
 import { LineSplitter, MAX_EVENT_BYTES } from './source.js';
 import type { LineSink, TraceDecoder } from './source.js';
 import type { TraceHeader, TraceMeta } from './types.js';
@@ -64,6 +71,11 @@ export class CsvDecoder implements TraceDecoder, LineSink {
   /** True when a column is named `__proto__`: rows are then built on null-prototype objects. */
   private needsNullPrototype = false;
   private nextIndex = 0;
+  /** The fast path's reader for the header row's columns; null until the header row is read. */
+  private scanner: CsvLineScanner | null = null;
+  private readonly scanned = new ScannedEvent();
+  /** The scan worker's results for the buffer being pushed, if any (scan-service.ts). */
+  private prescanned: PrescannedLines | null = null;
 
   // The record being assembled. Invariant: `inRecord` while a record has started and its last
   // quoted cell (if any) is still open; `cell` holds the open quoted cell's text so far.
@@ -78,12 +90,23 @@ export class CsvDecoder implements TraceDecoder, LineSink {
   private inQuotes = false;
   private failure: RecordFailure | null = null;
 
-  constructor(private readonly sink: EventSink) {
+  /** `fastPath`: false reads every line on the general path (to check the fast path against it). */
+  constructor(
+    private readonly sink: EventSink,
+    private readonly fastPath = true,
+  ) {
     this.lines = new LineSplitter(this);
   }
 
-  push(bytes: Buffer): void {
+  push(bytes: Buffer, prescanned?: PrescannedLines): void {
+    this.prescanned = prescanned ?? null;
     this.lines.push(bytes);
+    this.prescanned = null;
+  }
+
+  /** The header row's field names once read: what the scan worker needs to scan records. */
+  get scanColumns(): readonly string[] | null {
+    return this.scanner === null ? null : this.columns;
   }
 
   end(): void {
@@ -94,6 +117,23 @@ export class CsvDecoder implements TraceDecoder, LineSink {
       this.finishRecord();
     }
     this.header ??= defaultHeader();
+  }
+
+  /** The fast path (scan-csv.ts): a one-line record with no quote, once the header row is read. */
+  scanLine(bytes: Buffer, start: number, end: number, lineNumber: number): number {
+    if (this.inRecord || this.scanner === null) return -1;
+    const prescanned = this.prescanned;
+    const k = prescanned === null ? NOT_PRESCANNED : prescanned.find(start, end);
+    let newline: number;
+    if (k === NOT_PRESCANNED) {
+      newline = this.scanner.scan(bytes, start, end, this.scanned);
+      if (newline < 0 || !this.sink.writer.writeScanned(this.scanned, bytes, this.nextIndex, lineNumber)) return -1;
+    } else {
+      newline = (prescanned as PrescannedLines).ints[k * INTS + Int.newline];
+      if (newline < 0 || !this.sink.writer.writePrescanned(prescanned as PrescannedLines, k, bytes, this.nextIndex, lineNumber)) return -1;
+    }
+    this.nextIndex++;
+    return newline;
   }
 
   line(text: string, lineNumber: number, byteLength: number): void {
@@ -278,6 +318,7 @@ export class CsvDecoder implements TraceDecoder, LineSink {
     this.columns = names;
     this.coercions = names.map((name) => COERCION_BY_FIELD.get(name) ?? Coercion.text);
     this.needsNullPrototype = seen.has('__proto__');
+    if (this.fastPath) this.scanner = new CsvLineScanner(names);
     this.header ??= defaultHeader();
   }
 }

@@ -2,11 +2,16 @@
  * JSON Lines traces (`.jsonl`, `.ndjson`): one event per line, blank lines allowed, and an optional
  * header `{"format":"memreplay","version":1,"meta":{…}}` as the first non-blank line.
  *
- * Per line: one `JSON.parse`, one compiled ajv call, one row write. Lines arrive from a
+ * Per line: the fast path (scan-json.ts) reads the common line shapes straight from the bytes;
+ * any other line gets one `JSON.parse`, one compiled ajv call, one row write. Lines arrive from a
  * `LineSplitter`, which bounds memory by refusing lines over 1 MiB without keeping their bytes.
  */
 import type { EventSink } from './encode.js';
 import { MAX_EVENT_DEPTH, acceptJsonText, defaultHeader, exceedsDepth, unreadableEventDetail } from './decode-json.js';
+import { INTS, Int, NOT_PRESCANNED } from './prescanned.js';
+import type { PrescannedLines } from './prescanned.js';
+import { scanJsonLine } from './scan-json.js';
+import { ScannedEvent } from './scanned-event.js';
 import { LineSplitter } from './source.js';
 import type { LineSink, TraceDecoder } from './source.js';
 import type { TraceHeader, TraceMeta } from './types.js';
@@ -16,18 +21,44 @@ export class JsonLinesDecoder implements TraceDecoder, LineSink {
   private readonly lines: LineSplitter;
   /** Index of the next event record (skipped ones count, see encode.ts). */
   private nextIndex = 0;
+  private readonly scanned = new ScannedEvent();
+  /** The scan worker's results for the buffer being pushed, if any (scan-service.ts). */
+  private prescanned: PrescannedLines | null = null;
 
-  constructor(private readonly sink: EventSink) {
+  /** `fastPath`: false reads every line on the general path (to check the fast path against it). */
+  constructor(
+    private readonly sink: EventSink,
+    private readonly fastPath = true,
+  ) {
     this.lines = new LineSplitter(this);
   }
 
-  push(bytes: Buffer): void {
+  push(bytes: Buffer, prescanned?: PrescannedLines): void {
+    this.prescanned = prescanned ?? null;
     this.lines.push(bytes);
+    this.prescanned = null;
   }
 
   end(): void {
     this.lines.end();
     this.header ??= defaultHeader();
+  }
+
+  /** The fast path (scan-json.ts), once the header is known. */
+  scanLine(bytes: Buffer, start: number, end: number, lineNumber: number): number {
+    if (this.header === null || !this.fastPath) return -1;
+    const prescanned = this.prescanned;
+    const k = prescanned === null ? NOT_PRESCANNED : prescanned.find(start, end);
+    let newline: number;
+    if (k === NOT_PRESCANNED) {
+      newline = scanJsonLine(bytes, start, end, this.scanned);
+      if (newline < 0 || !this.sink.writer.writeScanned(this.scanned, bytes, this.nextIndex, lineNumber)) return -1;
+    } else {
+      newline = (prescanned as PrescannedLines).ints[k * INTS + Int.newline];
+      if (newline < 0 || !this.sink.writer.writePrescanned(prescanned as PrescannedLines, k, bytes, this.nextIndex, lineNumber)) return -1;
+    }
+    this.nextIndex++;
+    return newline;
   }
 
   line(text: string, lineNumber: number): void {

@@ -12,12 +12,16 @@
  * (`subarray`) into the same typed arrays, so a trace with many bad events does not allocate a
  * fresh set of columns per gap.
  */
+import { ByteInterner } from './byte-interner.js';
 import type { Diagnostics } from './diagnostics.js';
 import { TraceError } from '../errors.js';
 import { eventValidators } from './schema.js';
 import type { EventValidators } from './schema.js';
 import { AllocFlag, CHUNK_ROWS, Finalizer, Op, createChunk, isOpName } from './types.js';
 import type { EventChunk, ObjectId, StringTable, TraceEvent } from './types.js';
+import { FLOATS, Float, INTS, Int } from './prescanned.js';
+import type { PrescannedLines } from './prescanned.js';
+import type { ScannedEvent } from './scanned-event.js';
 
 /** Largest id that survives a round trip through a float64 column (2^53 - 1). */
 const MAX_INTEGER_ID = Number.MAX_SAFE_INTEGER;
@@ -62,11 +66,23 @@ export class ChunkWriter {
   /** Largest `t` seen so far; timestamps must not decrease. */
   private lastTime = -Infinity;
 
+  /** `types` and `sites` for the fast path, which hands over bytes rather than strings. */
+  private readonly typeInterner: ByteInterner;
+  private readonly siteInterner: ByteInterner;
+  /** The scan worker's type and site ids → this trace's (-1: not met yet); see `writePrescanned`. */
+  private typeByWorkerId = new Int32Array(256).fill(-1);
+  private siteByWorkerId = new Int32Array(256).fill(-1);
+
   constructor(
     readonly types: StringTable,
     readonly sites: StringTable,
     private readonly chunkRows: number = CHUNK_ROWS,
-  ) {}
+    /** Where the columns of each new backing chunk come from: zeroed arrays of `capacity` rows. */
+    private readonly newChunk: (capacity: number, firstIndex: number) => EventChunk = createChunk,
+  ) {
+    this.typeInterner = new ByteInterner(types);
+    this.siteInterner = new ByteInterner(sites);
+  }
 
   /**
    * Appends event number `index` (from line `line`). Returns null when the row was written, or
@@ -133,6 +149,107 @@ export class ChunkWriter {
     return null;
   }
 
+  /**
+   * The fast path's `write` (see scanned-event.ts): appends event number `index`, read from
+   * `bytes` and already known to be valid. Returns false, writing nothing, when its timestamp
+   * goes backwards: the caller then sends the line to the general path, which reports it.
+   * Writes exactly what `write` writes for the same event.
+   */
+  writeScanned(event: ScannedEvent, bytes: Buffer, index: number, line: number): boolean {
+    const time = event.time;
+    // NaN (no `t`) compares false.
+    if (time < this.lastTime) return false;
+    const row = this.openRow(index);
+    const chunk = this.backing as EventChunk;
+    const op = event.op;
+    chunk.obj[row] = event.objStart < 0 ? event.objValue : this.keyOf(bytes.toString('latin1', event.objStart, event.objEnd));
+    if (op === Op.alloc) {
+      chunk.arg[row] = event.argValue;
+      chunk.aux[row] = this.typeInterner.intern(bytes, event.typeStart, event.typeEnd);
+      chunk.site[row] = event.siteStart < 0 ? -1 : this.siteInterner.intern(bytes, event.siteStart, event.siteEnd);
+      chunk.flags[row] = event.flags;
+    } else if (op === Op.resize) {
+      chunk.arg[row] = event.argValue;
+    } else if (op === Op.link || op === Op.unlink) {
+      chunk.arg[row] = event.argStart < 0 ? event.argValue : this.keyOf(bytes.toString('latin1', event.argStart, event.argEnd));
+    }
+    this.closeRow(row, op, time, line, index);
+    return true;
+  }
+
+  /**
+   * `writeScanned` for a line the scan worker scanned (record `k` of `lines`, see
+   * scan-service.ts): the same row, read from the record's columns. Its type and site come as
+   * the worker's own ids, which become this trace's ids here, in the order rows are written, so
+   * that ids are assigned exactly as `writeScanned` would assign them.
+   */
+  writePrescanned(lines: PrescannedLines, k: number, bytes: Buffer, index: number, line: number): boolean {
+    const ints = lines.ints;
+    const floats = lines.floats;
+    const i = k * INTS;
+    const f = k * FLOATS;
+    const time = floats[f + Float.time];
+    if (time < this.lastTime) return false;
+    const row = this.openRow(index);
+    const chunk = this.backing as EventChunk;
+    const op = ints[i + Int.op];
+    const objStart = ints[i + Int.objStart];
+    chunk.obj[row] = objStart < 0 ? floats[f + Float.obj] : this.keyOf(bytes.toString('latin1', objStart, ints[i + Int.objEnd]));
+    if (op === Op.alloc) {
+      chunk.arg[row] = floats[f + Float.arg];
+      chunk.aux[row] = this.typeOfWorkerId(ints[i + Int.typeId], bytes, ints[i + Int.typeStart], ints[i + Int.typeEnd]);
+      const siteId = ints[i + Int.siteId];
+      chunk.site[row] = siteId < 0 ? -1 : this.siteOfWorkerId(siteId, bytes, ints[i + Int.siteStart], ints[i + Int.siteEnd]);
+      chunk.flags[row] = ints[i + Int.flags];
+    } else if (op === Op.resize) {
+      chunk.arg[row] = floats[f + Float.arg];
+    } else if (op === Op.link || op === Op.unlink) {
+      const argStart = ints[i + Int.argStart];
+      chunk.arg[row] = argStart < 0 ? floats[f + Float.arg] : this.keyOf(bytes.toString('latin1', argStart, ints[i + Int.argEnd]));
+    }
+    this.closeRow(row, op, time, line, index);
+    return true;
+  }
+
+  /** The row for event `index`: ends the current chunk first when it cannot take it. */
+  private openRow(index: number): number {
+    if (index !== this.segmentFirstIndex + (this.rows - this.segmentStart)) this.closeSegment(index);
+    if (this.backing === null || this.rows === this.chunkRows) this.startBacking(index);
+    return this.rows;
+  }
+
+  /** Completes the row `openRow` gave (its columns other than op, time and line are written). */
+  private closeRow(row: number, op: number, time: number, line: number, index: number): void {
+    const chunk = this.backing as EventChunk;
+    chunk.op[row] = op;
+    chunk.time[row] = time;
+    chunk.line[row] = line;
+    if (time === time) this.lastTime = time;
+    this.rows = row + 1;
+    if (this.rows === this.chunkRows) this.closeSegment(index + 1);
+  }
+
+  /** This trace's type id for the scan worker's type id `workerId` (spelled at `bytes[start, end)`). */
+  private typeOfWorkerId(workerId: number, bytes: Buffer, start: number, end: number): number {
+    if (workerId >= this.typeByWorkerId.length) this.typeByWorkerId = grownIds(this.typeByWorkerId, workerId);
+    let id = this.typeByWorkerId[workerId];
+    if (id < 0) {
+      id = this.typeInterner.intern(bytes, start, end);
+      this.typeByWorkerId[workerId] = id;
+    }
+    return id;
+  }
+
+  private siteOfWorkerId(workerId: number, bytes: Buffer, start: number, end: number): number {
+    if (workerId >= this.siteByWorkerId.length) this.siteByWorkerId = grownIds(this.siteByWorkerId, workerId);
+    let id = this.siteByWorkerId[workerId];
+    if (id < 0) {
+      id = this.siteInterner.intern(bytes, start, end);
+      this.siteByWorkerId[workerId] = id;
+    }
+    return id;
+  }
+
   /** Hands out the rows written so far (call at the end of the trace). */
   flush(): void {
     this.closeSegment(this.segmentFirstIndex + (this.rows - this.segmentStart));
@@ -164,7 +281,7 @@ export class ChunkWriter {
   }
 
   private startBacking(firstIndex: number): void {
-    this.backing = createChunk(this.chunkRows, firstIndex);
+    this.backing = this.newChunk(this.chunkRows, firstIndex);
     this.rows = 0;
     this.segmentStart = 0;
     this.segmentFirstIndex = firstIndex;
@@ -188,6 +305,15 @@ export class ChunkWriter {
     }
     return index;
   }
+}
+
+/** `ids` grown to hold index `needed`, new entries -1. */
+function grownIds(ids: Int32Array<ArrayBuffer>, needed: number): Int32Array<ArrayBuffer> {
+  let length = ids.length * 2;
+  while (length <= needed) length *= 2;
+  const grown = new Int32Array(length).fill(-1);
+  grown.set(ids);
+  return grown;
 }
 
 /** A location-free description of a bad event, turned into a `TraceError` by `EventSink`. */

@@ -2,23 +2,27 @@
  * The wire contract, compiled: ajv validators for `schemas/trace-event.schema.json` and
  * `schemas/trace-header.schema.json`, and the translation of ajv's errors into one-line messages.
  *
- * Read `eventValidators()` first. Every event goes through one compiled ajv call
- * (`allErrors: false`, the fast path). Only when that call fails does a second validator, compiled
- * from the same schema with `allErrors: true`, look at the event again, so that the one message
- * the user sees is the most useful of all the problems (an unknown field "szie" explains the
- * missing "size"; see `ERROR_PRIORITY`).
+ * Read `eventValidators()` first. Every event the decoders' fast path does not take (see
+ * scanned-event.ts) goes through one compiled ajv call (`allErrors: false`). Only when that call
+ * fails does a second validator, compiled from the same schema with `allErrors: true`, look at
+ * the event again, so that the one message the user sees is the most useful of all the problems
+ * (an unknown field "szie" explains the missing "size"; see `ERROR_PRIORITY`).
+ *
+ * The first-error event validator and the header validator are compiled ahead of time
+ * (validators.generated.ts, see validator-codegen.ts): importing ajv and compiling the schemas
+ * took half of a short run. The all-errors validator is compiled with ajv when the first invalid
+ * event needs a message.
  *
  * Messages are derived from the failing schema, never hand-written per field: the "expected"
  * part of `"size" must be an integer >= 0, got "big"` is `describeSchema()` of the `size`
  * definition. Adding a field to the schema therefore needs no new message.
  */
 import { readFileSync } from 'node:fs';
-import { Ajv } from 'ajv';
+import { createRequire } from 'node:module';
 import type { AnySchemaObject, ErrorObject, ValidateFunction } from 'ajv';
+import { EVENT_SCHEMA_URL, HEADER_SCHEMA_URL, VALIDATOR_OPTIONS } from './schema-options.js';
 import type { TraceEvent } from './types.js';
-
-const EVENT_SCHEMA_URL = new URL('../../schemas/trace-event.schema.json', import.meta.url);
-const HEADER_SCHEMA_URL = new URL('../../schemas/trace-header.schema.json', import.meta.url);
+import { validateEventFirstError, validateHeader } from './validators.generated.js';
 
 /**
  * NOTE: numeric bounds at or beyond a C int (2^31 - 1) are representation limits (a size below
@@ -97,30 +101,40 @@ function loadSchema(url: URL): AnySchemaObject {
 }
 
 function compileValidators(): EventValidators {
-  const eventSchema = loadSchema(EVENT_SCHEMA_URL);
-  const headerSchema = loadSchema(HEADER_SCHEMA_URL);
-  // `strictNumbers` rejects NaN and Infinity (JSON.parse turns 1e400 into Infinity);
-  // `allowUnionTypes` admits the objectId definition, which is an integer or a string.
-  const common = { discriminator: true, verbose: true, strictNumbers: true, allowUnionTypes: true } as const;
-  const fast = new Ajv({ ...common, allErrors: false }).compile(eventSchema);
-  const thorough = new Ajv({ ...common, allErrors: true }).compile(eventSchema);
-  const header = new Ajv({ ...common, allErrors: true }).compile(headerSchema);
+  const fast = validateEventFirstError;
+  let eventSchema: AnySchemaObject | null = null;
+  let thorough: ValidateFunction | null = null;
+  let headerSchema: AnySchemaObject | null = null;
 
   return {
     isEvent: (value): value is TraceEvent => fast(value) === true,
     explainEvent: (value) => {
+      eventSchema ??= loadSchema(EVENT_SCHEMA_URL);
+      thorough ??= compileAllErrors(eventSchema);
       const errors = errorsOf(thorough, value) ?? errorsOf(fast, value) ?? [];
       const best = pickMostUseful(errors);
       return best ? formatSchemaError(best, eventSchema, EVENT_SUBJECT) : `${EVENT_SUBJECT.noun} is not valid`;
     },
     checkHeader: (value) => {
-      const errors = errorsOf(header, value) ?? [];
+      const errors = errorsOf(validateHeader, value) ?? [];
+      if (errors.length === 0) return [];
+      headerSchema ??= loadSchema(HEADER_SCHEMA_URL);
+      const schema = headerSchema;
       return errors.map((error) => ({
         key: topLevelKeyOf(error),
-        message: formatSchemaError(error, headerSchema, HEADER_SUBJECT),
+        message: formatSchemaError(error, schema, HEADER_SUBJECT),
       }));
     },
   };
+}
+
+/**
+ * The all-errors event validator, compiled with ajv at run time: it is needed only for messages,
+ * so ajv is loaded (synchronously, through `require`) only when the first invalid event is met.
+ */
+function compileAllErrors(schema: AnySchemaObject): ValidateFunction {
+  const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+  return new Ajv({ ...VALIDATOR_OPTIONS, allErrors: true }).compile(schema);
 }
 
 function errorsOf(validate: ValidateFunction, value: unknown): ErrorObject[] | null {

@@ -11,10 +11,13 @@
  * Memory stays bounded by the read size plus one event: nothing here holds the file.
  */
 import { isUtf8 } from 'node:buffer';
+import { readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { UserError } from '../errors.js';
+import type { PrescannedLines } from './prescanned.js';
 import type { TraceEncoding, TraceHeader } from './types.js';
 
 /**
@@ -32,6 +35,9 @@ const BINARY_CHECK_BYTES = 4096;
 
 const GZIP_MAGIC = [0x1f, 0x8b] as const;
 const UTF8_BOM = [0xef, 0xbb, 0xbf] as const;
+
+/** Bytes of a buffer after the `end` given to `LineSink.scanLine` (the longest key read unchecked, and then some). */
+export const SCAN_SLACK_BYTES = 32;
 
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
@@ -134,10 +140,46 @@ export async function openFileStream(path: string, stdin: NodeJS.ReadableStream 
   // Only the CLI decides what stdin is; `process.stdin` is the fallback for library callers.
   if (path === '-') return (stdin ?? process.stdin) as unknown as AsyncIterable<Uint8Array | string>;
   try {
-    const handle = await open(path, 'r');
-    return handle.createReadStream({ highWaterMark: READ_BYTES });
+    return new FileChunks(await open(path, 'r'));
   } catch (error) {
     throw unreadable(path, error);
+  }
+}
+
+/** Buffers a `FileChunks` keeps for reuse. */
+const MAX_SPARE_BUFFERS = 8;
+
+/**
+ * A file read in `READ_BYTES` pieces, in order. A consumer done with a piece may give it back
+ * (`recycle`) to be read into again: a long trace is then read without allocating (and
+ * garbage-collecting) a buffer per piece, which cost a tenth of a replay's time.
+ *
+ * NOTE: pieces are read with a blocking `readSync`. A read of 256 KiB from the page cache takes
+ * ~40 µs; through the thread pool (`FileHandle.read`) the same read cost twice the CPU time, on
+ * a machine whose second core is busy scanning (scan-service.ts). Nothing else waits on this
+ * thread meanwhile: it is the one decoding.
+ */
+export class FileChunks implements AsyncIterable<Buffer> {
+  private readonly spare: Buffer[] = [];
+
+  constructor(private readonly handle: FileHandle) {}
+
+  /** Takes back a piece this reader returned, once nothing refers to its bytes any more. */
+  recycle(buffer: Buffer): void {
+    if (this.spare.length < MAX_SPARE_BUFFERS && buffer.byteOffset === 0 && buffer.length === READ_BYTES && buffer.buffer.byteLength === READ_BYTES) this.spare.push(buffer);
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
+    try {
+      for (;;) {
+        const buffer = this.spare.pop() ?? Buffer.allocUnsafeSlow(READ_BYTES);
+        const bytesRead = readSync(this.handle.fd, buffer, 0, READ_BYTES, null);
+        if (bytesRead === 0) return;
+        yield bytesRead === READ_BYTES ? buffer : buffer.subarray(0, bytesRead);
+      }
+    } finally {
+      await this.handle.close();
+    }
   }
 }
 
@@ -314,8 +356,13 @@ function firstNonSpace(bytes: Uint8Array): number {
  * the driver in index.ts pulls bytes only as fast as chunks are consumed.
  */
 export interface TraceDecoder {
-  /** Decodes the next bytes of the (decompressed, BOM-less) trace. */
-  push(bytes: Buffer): void;
+  /**
+   * Decodes the next bytes of the (decompressed, BOM-less) trace. `prescanned`: the fast-path
+   * scanners' results for these bytes, computed by the scan worker (scan-service.ts).
+   */
+  push(bytes: Buffer, prescanned?: PrescannedLines): void;
+  /** CSV: the header row's names once read, for the scan worker; null before (and for the other encodings). */
+  readonly scanColumns?: readonly string[] | null;
   /** The data ended. */
   end(): void;
   /** The header once it is known; null before. Known at the latest after `end()`. */
@@ -340,6 +387,16 @@ export interface LineSink {
    * of quoted cells across a line it could not read.
    */
   unreadableLine(lineNumber: number, reason: 'too-long' | 'encoding', byteLength: number, quoteCount: number): void;
+  /**
+   * The fast path (optional; see scanned-event.ts): decodes the line that starts at `start`
+   * straight from the bytes, without a string. Returns the position of the LF that ends it when
+   * it did, or -1 when the line must take the general path (`line()`), which then sees it
+   * exactly as if this method did not exist. The LF must come before `end`, which the splitter
+   * sets so that a line it accepts is within the length limit and so that at least
+   * `SCAN_SLACK_BYTES` bytes of `bytes` follow `end`: a scanner may read that far past `end`
+   * without a bounds check (reading past a typed array's end deoptimizes V8's code for the loop).
+   */
+  scanLine?(bytes: Buffer, start: number, end: number, lineNumber: number): number;
 }
 
 /**
@@ -363,28 +420,46 @@ export class LineSplitter {
 
   push(buffer: Buffer): void {
     const length = buffer.length;
-    let newline = buffer.indexOf(NEWLINE);
-    if (newline === -1) {
-      this.carry(buffer, 0, length);
-      return;
-    }
     let start = 0;
     if (this.pendingBytes > 0 || this.skipping) {
+      const newline = buffer.indexOf(NEWLINE);
+      if (newline === -1) {
+        this.carry(buffer, 0, length);
+        return;
+      }
       this.carry(buffer, 0, newline);
       this.finishCarried();
       start = newline + 1;
-      newline = start < length ? buffer.indexOf(NEWLINE, start) : -1;
     }
-    if (newline !== -1) {
-      // One UTF-8 check for all complete lines of this buffer: a newline byte never occurs
-      // inside a multi-byte sequence, so lines are valid iff the region is.
-      const lastNewline = buffer.lastIndexOf(NEWLINE);
-      const regionValid = isUtf8(buffer.subarray(start, lastNewline));
-      while (newline !== -1) {
-        this.emit(buffer, start, newline, regionValid);
-        start = newline + 1;
-        newline = start < length ? buffer.indexOf(NEWLINE, start) : -1;
+    const sink = this.sink;
+    const scans = sink.scanLine !== undefined;
+    // A line the fast path accepts ends with its LF at most `maxLineBytes` after its start, and
+    // at least `SCAN_SLACK_BYTES` before the end of the buffer (see `LineSink.scanLine`).
+    const scanReach = this.maxLineBytes + 1;
+    const scanLimit = length - SCAN_SLACK_BYTES;
+    /** Start of the region known to be valid UTF-8 up to `lastNewline`, or -1 before it is checked. */
+    let validFrom = -1;
+    let lastNewline = -1;
+    while (start < length) {
+      if (scans) {
+        const newline = (sink.scanLine as NonNullable<LineSink['scanLine']>)(buffer, start, Math.min(scanLimit, start + scanReach), this.lineNumber);
+        if (newline >= 0) {
+          this.lineNumber++;
+          start = newline + 1;
+          continue;
+        }
       }
+      const newline = buffer.indexOf(NEWLINE, start);
+      if (newline === -1) break;
+      if (validFrom < 0) {
+        // One UTF-8 check for the rest of the complete lines of this buffer, made when the first
+        // line needs it: a newline byte never occurs inside a multi-byte sequence, so lines are
+        // valid iff the region is. Lines the fast path takes are ASCII.
+        lastNewline = buffer.lastIndexOf(NEWLINE);
+        validFrom = isUtf8(buffer.subarray(start, lastNewline)) ? start : length;
+      }
+      this.emit(buffer, start, newline, start >= validFrom);
+      start = newline + 1;
     }
     if (start < length) this.carry(buffer, start, length);
   }
