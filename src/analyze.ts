@@ -13,7 +13,6 @@
  *
  * Data flows one way. This module does not touch `process` or write files: the CLI does.
  */
-import { createRequire } from 'node:module';
 import { choosePolicy, type ResolvedPolicy } from './gc/index.js';
 import { freeListConfig } from './pool/free-list.js';
 import { createPool, defaultPoolFor, defaultPoolParamsFor } from './pool/index.js';
@@ -24,7 +23,9 @@ import { Diagnostics } from './trace/diagnostics.js';
 import { openTrace } from './trace/index.js';
 import type { TraceEncoding, TraceEvent } from './trace/types.js';
 
-export const TOOL_VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+import { TOOL_VERSION } from './version.js';
+
+export { TOOL_VERSION };
 
 /** Everything a replay can be asked for, before it is resolved against the trace's header. */
 export interface ReplayRequest {

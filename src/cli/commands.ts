@@ -3,6 +3,7 @@
  * `src/analyze.ts` (or a trace reader), then renders and writes the outputs.
  */
 import type { Argv, CommandModule } from 'yargs';
+import { COMMANDS } from './command-list.js';
 import { runReplay } from '../analyze.js';
 import { TraceErrors, UsageError, UserError } from '../errors.js';
 import { listPolicies } from '../gc/index.js';
@@ -45,8 +46,7 @@ interface ReplayArgs extends ReportOutputArgs {
 }
 
 export const replayCommand: CommandModule<object, ReplayArgs> = {
-  command: 'replay <trace>',
-  describe: 'replay a trace through a collector and allocator model and report what they did',
+  ...COMMANDS.replay,
   builder: (y) =>
     reportOutputOptions(traceOptions(y))
       .positional('trace', { type: 'string', demandOption: true, describe: 'trace file (.jsonl, .json, .csv, optionally .gz), or - for stdin' })
@@ -94,8 +94,7 @@ interface ValidateArgs {
 }
 
 export const validateCommand: CommandModule<object, ValidateArgs> = {
-  command: 'validate <traces..>',
-  describe: 'check traces against the format (JSON Schema) and the heap rules; exit 0 if all are valid, 2 otherwise',
+  ...COMMANDS.validate,
   builder: (y) =>
     traceOptions(y)
       .positional('traces', { type: 'string', array: true, demandOption: true, describe: 'trace files, or - for stdin' })
@@ -150,8 +149,7 @@ interface InfoArgs {
 }
 
 export const infoCommand: CommandModule<object, InfoArgs> = {
-  command: 'info <trace>',
-  describe: 'summarize a trace: events by op, objects and bytes allocated by type, peak live objects under plain refcounting, header meta',
+  ...COMMANDS.info,
   builder: (y) =>
     traceOptions(y)
       .positional('trace', { type: 'string', demandOption: true, describe: 'trace file, or - for stdin' })
@@ -206,8 +204,7 @@ export const infoCommand: CommandModule<object, InfoArgs> = {
 };
 
 export const policiesCommand: CommandModule<object, { json: boolean }> = {
-  command: 'policies',
-  describe: 'list the collector models and the CPython releases each covers',
+  ...COMMANDS.policies,
   builder: (y) => y.option('json', { type: 'boolean', default: false, describe: 'print as JSON' }),
   handler: (args) => {
     const rows = listPolicies();
@@ -234,8 +231,7 @@ interface GenerateArgs {
 }
 
 export const generateCommand: CommandModule<object, GenerateArgs> = {
-  command: 'generate',
-  describe: 'write a deterministic synthetic trace from a workload model (for exploring, tests and benchmarks)',
+  ...COMMANDS.generate,
   builder: (y) =>
     y
       .option('workload', { type: 'string', demandOption: true, choices: WORKLOAD_NAMES, describe: 'the program to imitate' })
@@ -263,8 +259,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
 };
 
 export const poolsCommand: CommandModule<object, { json: boolean }> = {
-  command: 'pools',
-  describe: 'list the allocator models (--pool) and their parameters (--pool-param)',
+  ...COMMANDS.pools,
   builder: (y) => y.option('json', { type: 'boolean', default: false, describe: 'print as JSON' }),
   handler: (args) => {
     const pools = listPools();

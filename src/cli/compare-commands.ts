@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
+import { COMMANDS } from './command-list.js';
 import { BudgetError, UsageError } from '../errors.js';
 import { parseConfigFile } from '../compare/config-file.js';
 import { expandSweep, MAX_CONFIGURATIONS, THRESHOLD_MAX, type ConfigurationEntry, type Sweep } from '../compare/configurations.js';
@@ -19,7 +20,7 @@ import { mergeParts, parseShard, serializeCompareReport, type CompareReport, typ
 import { renderCompareTable, renderDiffTerminal } from '../compare/terminal.js';
 import { FREE_LIST_CONFIGS } from '../pool/free-list.js';
 import { parsePoolParams } from '../pool/index.js';
-import { safeText } from '../report/format.js';
+import { safeText, formatCount } from '../report/format.js';
 import type { TraceEncoding } from '../trace/types.js';
 import { parseCount, parseThresholds } from './args.js';
 import { checkOutputs, Progress, writeOutputs, writeStreamAtomic, type PendingOutput } from './io.js';
@@ -174,8 +175,7 @@ async function configurationsOf(args: CompareArgs): Promise<{ entries: Configura
 }
 
 export const compareCommand: CommandModule<object, CompareArgs> = {
-  command: 'compare <trace>',
-  describe: 'replay one trace under many collector configurations, in parallel, and compare them (Pareto front of collector work vs memory held)',
+  ...COMMANDS.compare,
   builder: (y) =>
     outputOptions(y)
       .positional('trace', { type: 'string', demandOption: true, describe: 'trace file (.jsonl, .json, .csv, optionally .gz), or - for stdin' })
@@ -202,7 +202,7 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
       .example('$0 compare app.jsonl --config sweep.json --shard 2/8 --json part-2.json', 'the second of eight shards of a sweep (then: memreplay merge part-*.json)')
       .epilogue(
         `Configurations cross every option given: for each policy × gc × old-objects × pool × free lists, each threshold triple. ` +
-          `refcount-only is not crossed with thresholds (it has none). At most ${MAX_CONFIGURATIONS.toLocaleString('en-US')} configurations. ` +
+          `refcount-only is not crossed with thresholds (it has none). At most ${formatCount(MAX_CONFIGURATIONS)} configurations. ` +
           `Objectives: ${OBJECTIVE_NAMES.map((name) => `${name} (${OBJECTIVES[name].description})`).join('; ')}.`,
       ),
   handler: async (args) => {
@@ -261,8 +261,7 @@ async function readInput(path: string): Promise<string> {
 }
 
 export const mergeCommand: CommandModule<object, MergeArgs> = {
-  command: 'merge <parts..>',
-  describe: 'join the parts of a sharded comparison (compare --shard K/N --json) into the whole comparison',
+  ...COMMANDS.merge,
   builder: (y) =>
     outputOptions(y)
       .positional('parts', { type: 'string', array: true, demandOption: true, describe: 'the parts, one per shard, in any order' })
@@ -302,8 +301,7 @@ interface DiffArgs extends OutputArgs {
 }
 
 export const diffCommand: CommandModule<object, DiffArgs> = {
-  command: 'diff <a> <b>',
-  describe: 'compare two replay reports (before and after a change): new and fixed leaks, changes in each headline number',
+  ...COMMANDS.diff,
   builder: (y) =>
     outputOptions(y)
       .positional('a', { type: 'string', demandOption: true, describe: 'the report before (memreplay replay --json)' })

@@ -7,6 +7,7 @@ import { createWriteStream, realpathSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+import { formatCount } from '../report/format.js';
 
 /** One output the command will write once everything is computed. */
 export interface PendingOutput {
@@ -138,9 +139,9 @@ export function progressText(label: string, events: number, seconds: number, exp
     const cells = Math.max(10, Math.min(PROGRESS_BAR_CELLS, columns - 60));
     const filled = Math.round(fraction * cells);
     const bar = `[${'█'.repeat(filled)}${'░'.repeat(cells - filled)}]`;
-    text = `${label} ${bar} ${Math.floor(fraction * 100)}% · ${events.toLocaleString('en-US')}/${expected.toLocaleString('en-US')} events · ${rateText} · ${left.toFixed(0)} s left`;
+    text = `${label} ${bar} ${Math.floor(fraction * 100)}% · ${formatCount(events)}/${formatCount(expected)} events · ${rateText} · ${left.toFixed(0)} s left`;
   } else {
-    text = `${label}: ${events.toLocaleString('en-US')} events · ${rateText} · ${seconds.toFixed(1)} s`;
+    text = `${label}: ${formatCount(events)} events · ${rateText} · ${seconds.toFixed(1)} s`;
   }
   const chars = [...text];
   return chars.length < columns ? text : chars.slice(0, Math.max(1, columns - 1)).join('');

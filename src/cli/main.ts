@@ -12,15 +12,13 @@ import type { Argv } from 'yargs';
 // CommonJS build wraps at word boundaries.
 const yargs = createRequire(import.meta.url)('yargs') as typeof import('yargs').default;
 import { ExitCode, UsageError, UserError, BudgetError } from '../errors.js';
-import { TOOL_VERSION } from '../analyze.js';
-import { generateCommand, infoCommand, policiesCommand, poolsCommand, replayCommand, validateCommand } from './commands.js';
-import { reportCommand } from './report-command.js';
-import { verifyCommand } from './verify-command.js';
-import { compareCommand, diffCommand, mergeCommand } from './compare-commands.js';
+import { TOOL_VERSION } from '../version.js';
+import { COMMANDS, isCommandName, LOADERS, type CommandName } from './command-list.js';
 
 export async function main(argv: readonly string[]): Promise<number> {
   try {
-    await buildParser(argv).parseAsync();
+    const parser = await buildParser(argv);
+    await parser.parseAsync();
     return process.exitCode === undefined ? ExitCode.ok : Number(process.exitCode);
   } catch (error) {
     return reportError(error);
@@ -55,23 +53,25 @@ function restoreDashes(args: Record<string, unknown>): void {
   }
 }
 
-function buildParser(argv: readonly string[]): Argv {
-  return yargs(argv.map((arg) => (arg === '-' ? DASH : arg)))
+/**
+ * Builds the parser. Only the command being run is imported (see `command-list.ts`); the others are
+ * registered by name and description, which is all the top-level help needs.
+ */
+async function buildParser(argv: readonly string[]): Promise<Argv> {
+  const invoked = argv.find((arg) => !arg.startsWith('-'));
+  const parser = yargs(argv.map((arg) => (arg === '-' ? DASH : arg)))
     .middleware(restoreDashes, true)
     .scriptName('memreplay')
-    .usage('$0 <command> [options]\n\nReplay recorded Python heap traces through models of CPython\'s garbage collector and allocator.')
-    .command(replayCommand)
-    .command(reportCommand)
-    .command(validateCommand)
-    .command(infoCommand)
-    .command(policiesCommand)
-    .command(poolsCommand)
-    .command(generateCommand)
-    .command(compareCommand)
-    .command(mergeCommand)
-    .command(diffCommand)
-    .command(verifyCommand)
-    .demandCommand(1, 'name a command: replay, report, compare, merge, diff, validate, info, policies, pools, generate or verify (see --help)')
+    .usage('$0 <command> [options]\n\nReplay recorded Python heap traces through models of CPython\'s garbage collector and allocator.');
+  for (const name of Object.keys(COMMANDS) as CommandName[]) {
+    if (name === invoked) parser.command(await LOADERS[name]());
+    else parser.command(COMMANDS[name].command, COMMANDS[name].describe);
+  }
+  if (invoked !== undefined && !isCommandName(invoked)) {
+    throw new UsageError(`unknown command "${invoked}"; commands: ${Object.keys(COMMANDS).join(', ')}\nRun "memreplay --help" for usage.`);
+  }
+  return parser
+    .demandCommand(1, `name a command: ${Object.keys(COMMANDS).join(', ')} (see --help)`)
     .strict()
     .version(TOOL_VERSION)
     .alias('h', 'help')

@@ -11,8 +11,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import type { Argv, CommandModule } from 'yargs';
+import { COMMANDS } from './command-list.js';
 import { BudgetError, UsageError, UserError } from '../errors.js';
 import { evaluateBudgets, FAIL_ON_CONDITIONS, parseBudgets, type Budget } from '../report/budgets.js';
 import { CSV_FILE_NAMES, renderCsvTables } from '../report/csv.js';
@@ -114,8 +115,7 @@ interface ReportArgs extends ReportOutputArgs {
 }
 
 export const reportCommand: CommandModule<object, ReportArgs> = {
-  command: 'report <report>',
-  describe: 'render a saved JSON report (replay --json) again as HTML, Markdown, CSV or a summary, and judge budgets, without replaying',
+  ...COMMANDS.report,
   builder: (y) =>
     reportOutputOptions(y)
       .positional('report', { type: 'string', demandOption: true, describe: 'a JSON report written by "memreplay replay --json", or - for stdin' })
@@ -149,6 +149,8 @@ export async function readReport(path: string): Promise<ReplayReport> {
   if (head.version !== REPORT_VERSION) {
     throw new UserError('REPORT_VERSION', `${path}: report version ${JSON.stringify(head.version)} is not supported by this memreplay (it reads version ${REPORT_VERSION})`);
   }
+  // ajv is loaded here, not at start-up: only reading a saved report needs it.
+  const { Ajv } = await import('ajv');
   const validate = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(await readFile(REPORT_SCHEMA_URL, 'utf8')) as object);
   if (!validate(value)) {
     const errors = (validate.errors ?? []).slice(0, 5).map((e: ErrorObject) => `  ${e.instancePath || '/'}: ${e.message ?? 'invalid'}`);

@@ -4,6 +4,7 @@
  * they agree, 1 when they differ, 2 when the trace cannot be run exactly in an interpreter.
  */
 import type { CommandModule } from 'yargs';
+import { COMMANDS } from './command-list.js';
 import { BudgetError, UsageError } from '../errors.js';
 import { resolvePolicy } from '../gc/index.js';
 import { checkOracleTrace, runInCPython } from '../oracle/cpython.js';
@@ -27,8 +28,7 @@ interface VerifyArgs {
 }
 
 export const verifyCommand: CommandModule<object, VerifyArgs> = {
-  command: 'verify <trace>',
-  describe: "run a trace in a real CPython and check that memreplay's model gives the same gc.get_stats() and gc.get_count()",
+  ...COMMANDS.verify,
   builder: (y) =>
     y
       .positional('trace', { type: 'string', demandOption: true, describe: 'trace file, or - for stdin' })

@@ -20,6 +20,7 @@ import { UsageError } from '../errors.js';
 import { resolvePolicy } from '../gc/index.js';
 import { freeListConfig } from '../pool/free-list.js';
 import { poolModule } from '../pool/index.js';
+import { formatCount } from '../report/format.js';
 
 /** Most configurations one comparison (before sharding) may have. */
 export const MAX_CONFIGURATIONS = 10_000;
@@ -152,7 +153,7 @@ function describeSweep(sweep: Sweep): string {
 
 export function tooMany(size: number, how: string): UsageError {
   return new UsageError(
-    `${size.toLocaleString('en-US')} configurations${how === '' ? '' : ` (${how})`} is more than the ${MAX_CONFIGURATIONS.toLocaleString('en-US')} one comparison may replay; ` +
+    `${formatCount(size)} configurations${how === '' ? '' : ` (${how})`} is more than the ${formatCount(MAX_CONFIGURATIONS)} one comparison may replay; ` +
       'use fewer values or coarser steps, or split the sweep into several comparisons',
   );
 }

@@ -15,7 +15,7 @@
  *
  * Like src/analyze.ts, this module writes no files and does not touch `process`: the CLI does.
  */
-import { TOOL_VERSION } from '../analyze.js';
+import { TOOL_VERSION } from '../version.js';
 import { Diagnostics } from '../trace/diagnostics.js';
 import { openTrace } from '../trace/index.js';
 import type { TraceEncoding } from '../trace/types.js';

@@ -12,6 +12,7 @@
  * occurrence keeps its place), so `100..1000x10,1000` is 100, 1000.
  */
 import { UsageError } from '../errors.js';
+import { formatCount } from '../report/format.js';
 
 /** Longest list one option may produce; the whole grid has its own cap (`MAX_CONFIGURATIONS`). */
 export const MAX_LIST_VALUES = 10_000;
@@ -35,7 +36,7 @@ export function parseValueList(text: string, bounds: ListBounds): number[] {
     if (seen.has(value)) return;
     seen.add(value);
     values.push(value);
-    if (values.length > MAX_LIST_VALUES) throw new UsageError(`${bounds.option}: "${text}" gives more than ${MAX_LIST_VALUES.toLocaleString('en-US')} values`);
+    if (values.length > MAX_LIST_VALUES) throw new UsageError(`${bounds.option}: "${text}" gives more than ${formatCount(MAX_LIST_VALUES)} values`);
   };
   const items = text.split(',').map((item) => item.trim());
   if (items.some((item) => item === '')) throw new UsageError(`${bounds.option}: empty item in "${text}"; write values separated by commas, e.g. 700,1000 or 100..100000x10`);
@@ -60,7 +61,7 @@ export function parseValueList(text: string, bounds: ListBounds): number[] {
       // A factor barely above 1 would loop for long while rounding to repeated values: refuse
       // ranges whose number of steps alone passes the cap.
       if (Math.log(to / from) / Math.log(factor) >= MAX_LIST_VALUES) {
-        throw new UsageError(`${bounds.option}: "${item}" gives more than ${MAX_LIST_VALUES.toLocaleString('en-US')} values`);
+        throw new UsageError(`${bounds.option}: "${item}" gives more than ${formatCount(MAX_LIST_VALUES)} values`);
       }
       // NOTE: the exact product is carried and only the emitted value is rounded, so that
       // 100..100000x10 ends at 100000 even though 100·10³ is 100000.00000000001 in binary.
