@@ -21,6 +21,7 @@ import { resolvePolicy } from '../gc/index.js';
 import { freeListConfig } from '../pool/free-list.js';
 import { poolModule } from '../pool/index.js';
 import { formatCount } from '../report/format.js';
+import type { ReplayOptions } from '../config/resolve.js';
 
 /** Most configurations one comparison (before sharding) may have. */
 export const MAX_CONFIGURATIONS = 10_000;
@@ -238,16 +239,8 @@ function compactInteger(n: number): string {
   return String(n);
 }
 
-/** The `replay` options a configuration stands for (the fields of `ReplayRequest`). */
-export interface ReplayOptions {
-  policy?: string;
-  thresholds?: (number | undefined)[];
-  oldObjects?: number;
-  gcOff?: boolean;
-  pool?: string;
-  poolParams?: Record<string, number>;
-  freeLists?: string;
-}
+/** The `replay` options a configuration stands for. */
+export type { ReplayOptions };
 
 export function replayOptionsOf(entry: ConfigurationEntry): ReplayOptions {
   return {
