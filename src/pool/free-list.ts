@@ -26,6 +26,7 @@
  * 3.12.5), so 20-tuples pile up unused until a full collection.
  */
 import { UsageError } from '../errors.js';
+import { grown } from '../typed-arrays.js';
 
 /** How CPython treats objects of a type name. Every other name is a plain class instance. */
 export const TypeKind = { plain: 0, list: 1, dict: 2, tuple: 3, float: 4, int: 5 } as const;
@@ -134,11 +135,7 @@ class ParkingList {
       this.overflows++;
       return false;
     }
-    if (this.length === this.handles.length) {
-      const grown = new Int32Array(Math.min(this.capacity, this.handles.length * 2));
-      grown.set(this.handles);
-      this.handles = grown;
-    }
+    if (this.length === this.handles.length) this.handles = grown(this.handles, Math.min(this.capacity, this.handles.length * 2));
     this.handles[this.length++] = handle;
     this.parked++;
     return true;

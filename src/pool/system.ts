@@ -29,6 +29,7 @@
  */
 import { UsageError } from '../errors.js';
 import type { MallocStats, PoolModule, PoolPolicy, PoolSample, PoolSnapshot } from './pool.js';
+import { grown } from '../typed-arrays.js';
 
 export type MallocParams = {
   /** SIZE_SZ: bytes of chunk header. Default: 8. */
@@ -135,9 +136,7 @@ export class SystemHeap {
     this.frees++;
     this.blocksInUse--;
     if (this.freeCount === this.freeHandles.length) {
-      const grown = new Int32Array(this.freeHandles.length * 2);
-      grown.set(this.freeHandles);
-      this.freeHandles = grown;
+      this.freeHandles = grown(this.freeHandles, this.freeHandles.length * 2);
     }
     this.freeHandles[this.freeCount++] = handle;
   }
@@ -172,12 +171,8 @@ export class SystemHeap {
 
   private grow(): void {
     const n = this.requested.length * 2;
-    const requested = new Float64Array(n);
-    requested.set(this.requested);
-    this.requested = requested;
-    const reserved = new Float64Array(n);
-    reserved.set(this.reserved);
-    this.reserved = reserved;
+    this.requested = grown(this.requested, n);
+    this.reserved = grown(this.reserved, n);
   }
 }
 

@@ -24,6 +24,7 @@ import { AllocationGroups } from './groups.js';
 import { Heap, ObjectFlag, type DeallocationObserver, type ListId } from './heap.js';
 import { NumericIdMap } from './id-map.js';
 import { ReplayStatistics, type MemorySampleSource } from './statistics.js';
+import { ensureLength } from '../typed-arrays.js';
 
 export interface EngineConfig {
   /** The trace's name as the user gave it, for messages. */
@@ -390,13 +391,7 @@ export class ReplayEngine implements CollectorHost, DeallocationObserver {
 
   /** `kindOfType` for a type met for the first time. */
   private learnKindOfType(typeId: number): TypeKindCode {
-    if (typeId >= this.typeKinds.length) {
-      let n = this.typeKinds.length;
-      while (n <= typeId) n *= 2;
-      const grown = new Int8Array(n).fill(-1);
-      grown.set(this.typeKinds);
-      this.typeKinds = grown;
-    }
+    this.typeKinds = ensureLength(this.typeKinds, typeId + 1, -1);
     const kind = typeKindOf(this.config.types.get(typeId));
     this.typeKinds[typeId] = kind;
     return kind;

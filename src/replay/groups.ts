@@ -5,6 +5,7 @@
  * trace, which is bounded by the program's code, not by its run time.
  */
 import { NumericIdMap } from './id-map.js';
+import { grown } from '../typed-arrays.js';
 
 /** Entries of the direct-mapped cache in front of the group index (a power of two). */
 const CACHE_ENTRIES = 1024;
@@ -42,12 +43,8 @@ export class AllocationGroups {
 
   private add(typeId: number, siteId: number): number {
     if (this.length === this.typeId.length) {
-      const typeIds = new Int32Array(this.length * 2);
-      typeIds.set(this.typeId);
-      this.typeId = typeIds;
-      const siteIds = new Int32Array(this.length * 2);
-      siteIds.set(this.siteId);
-      this.siteId = siteIds;
+      this.typeId = grown(this.typeId, this.length * 2);
+      this.siteId = grown(this.siteId, this.length * 2);
     }
     const g = this.length++;
     this.typeId[g] = typeId;

@@ -23,6 +23,7 @@
  * - `listOf[s]` names the list `s` is on, or `NOT_TRACKED`; `listLength[l]` counts list `l`;
  * - an edge `s → d` is stored once per `link`, and counted once in `incomingRefs[d]`.
  */
+import { ensureLength, grown } from '../typed-arrays.js';
 
 /** The lists a collector can keep objects on. Values are header slots. */
 export const List = {
@@ -138,41 +139,22 @@ export class Heap {
     let capacity = Math.max(this.capacity, INITIAL_SLOTS);
     while (capacity < minCapacity) capacity *= 2;
     if (capacity === this.capacity) return;
-    const growI32 = (a: Int32Array, fill = 0) => {
-      const b = new Int32Array(capacity);
-      b.set(a);
-      if (fill !== 0) b.fill(fill, a.length);
-      return b;
-    };
-    const growF64 = (a: Float64Array) => {
-      const b = new Float64Array(capacity);
-      b.set(a);
-      return b;
-    };
-    this.programRefs = growI32(this.programRefs);
-    this.incomingRefs = growI32(this.incomingRefs);
-    const flags = new Uint8Array(capacity);
-    flags.set(this.flags);
-    this.flags = flags;
-    const listOf = new Int8Array(capacity).fill(NOT_TRACKED);
-    listOf.set(this.listOf);
-    this.listOf = listOf;
-    this.next = growI32(this.next);
-    this.prev = growI32(this.prev);
-    this.gcRefs = growI32(this.gcRefs);
-    this.group = growI32(this.group);
-    const kind = new Uint8Array(capacity);
-    kind.set(this.kind);
-    this.kind = kind;
-    this.size = growF64(this.size);
-    this.block = growI32(this.block);
-    this.lastDrop = growF64(this.lastDrop);
-    this.idNumber = growF64(this.idNumber);
-    this.edgeStart = growI32(this.edgeStart);
-    this.edgeLength = growI32(this.edgeLength);
-    const edgeClass = new Int8Array(capacity).fill(-1);
-    edgeClass.set(this.edgeClass);
-    this.edgeClass = edgeClass;
+    this.programRefs = grown(this.programRefs, capacity);
+    this.incomingRefs = grown(this.incomingRefs, capacity);
+    this.flags = grown(this.flags, capacity);
+    this.listOf = grown(this.listOf, capacity, NOT_TRACKED);
+    this.next = grown(this.next, capacity);
+    this.prev = grown(this.prev, capacity);
+    this.gcRefs = grown(this.gcRefs, capacity);
+    this.group = grown(this.group, capacity);
+    this.kind = grown(this.kind, capacity);
+    this.size = grown(this.size, capacity);
+    this.block = grown(this.block, capacity);
+    this.lastDrop = grown(this.lastDrop, capacity);
+    this.idNumber = grown(this.idNumber, capacity);
+    this.edgeStart = grown(this.edgeStart, capacity);
+    this.edgeLength = grown(this.edgeLength, capacity);
+    this.edgeClass = grown(this.edgeClass, capacity, -1);
     this.capacity = capacity;
   }
 
@@ -238,11 +220,7 @@ export class Heap {
     this.liveBytes -= this.size[slot];
     this.flags[slot] = 0;
     if (this.idStrings.size > 0 && Number.isNaN(this.idNumber[slot])) this.idStrings.delete(slot);
-    if (this.freeSlotCount === this.freeSlots.length) {
-      const grown = new Int32Array(this.freeSlots.length * 2);
-      grown.set(this.freeSlots);
-      this.freeSlots = grown;
-    }
+    if (this.freeSlotCount === this.freeSlots.length) this.freeSlots = grown(this.freeSlots, this.freeSlots.length * 2);
     this.freeSlots[this.freeSlotCount++] = slot;
   }
 
@@ -303,11 +281,7 @@ export class Heap {
         this.incomingRefs[d]--;
         this.lastDrop[d] = this.now;
         if (this.programRefs[d] + this.incomingRefs[d] === 0) {
-          if (top === stack.length) {
-            const grown = new Int32Array(stack.length * 2);
-            grown.set(stack);
-            this.cascadeStack = stack = grown;
-          }
+          if (top === stack.length) this.cascadeStack = stack = grown(stack, stack.length * 2);
           stack[top++] = d;
           cursor[d] = this.edgeLength[d];
         }
@@ -396,13 +370,7 @@ export class Heap {
       return head;
     }
     const size = 1 << cls;
-    if (this.edgeTop + size > this.edges.length) {
-      let length = this.edges.length * 2;
-      while (this.edgeTop + size > length) length *= 2;
-      const grown = new Int32Array(length);
-      grown.set(this.edges);
-      this.edges = grown;
-    }
+    this.edges = ensureLength(this.edges, this.edgeTop + size);
     const start = this.edgeTop;
     this.edgeTop += size;
     return start;

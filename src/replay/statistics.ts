@@ -11,6 +11,7 @@ import type { CollectionRecord } from '../gc/collector.js';
 import { List, type Heap, type ListId } from './heap.js';
 import { Histogram } from './histogram.js';
 import { MAX_SAMPLES, Timeline } from './timeline.js';
+import { ensureLength, grown } from '../typed-arrays.js';
 
 export const TIMELINE_COLUMNS = [
   'event',
@@ -64,24 +65,14 @@ export class CollectionLog {
 
   private grow(): void {
     const n = this.event.length * 2;
-    const f64 = (a: Float64Array) => {
-      const b = new Float64Array(n);
-      b.set(a);
-      return b;
-    };
-    const u8 = (a: Uint8Array) => {
-      const b = new Uint8Array(n);
-      b.set(a);
-      return b;
-    };
-    this.event = f64(this.event);
-    this.generation = u8(this.generation);
-    this.automatic = u8(this.automatic);
-    this.examined = f64(this.examined);
-    this.collected = f64(this.collected);
-    this.promoted = f64(this.promoted);
-    this.uncollectable = f64(this.uncollectable);
-    this.finalizers = f64(this.finalizers);
+    this.event = grown(this.event, n);
+    this.generation = grown(this.generation, n);
+    this.automatic = grown(this.automatic, n);
+    this.examined = grown(this.examined, n);
+    this.collected = grown(this.collected, n);
+    this.promoted = grown(this.promoted, n);
+    this.uncollectable = grown(this.uncollectable, n);
+    this.finalizers = grown(this.finalizers, n);
   }
 }
 
@@ -99,19 +90,10 @@ export class GroupTable {
   /** Makes room for counters of groups up to `group`. */
   ensure(group: number): void {
     if (group < this.length) return;
-    if (group >= this.liveObjects.length) {
-      let n = this.liveObjects.length;
-      while (n <= group) n *= 2;
-      const f64 = (a: Float64Array) => {
-        const b = new Float64Array(n);
-        b.set(a);
-        return b;
-      };
-      this.liveObjects = f64(this.liveObjects);
-      this.liveBytes = f64(this.liveBytes);
-      this.allocatedObjects = f64(this.allocatedObjects);
-      this.allocatedBytes = f64(this.allocatedBytes);
-    }
+    this.liveObjects = ensureLength(this.liveObjects, group + 1);
+    this.liveBytes = ensureLength(this.liveBytes, group + 1);
+    this.allocatedObjects = ensureLength(this.allocatedObjects, group + 1);
+    this.allocatedBytes = ensureLength(this.allocatedBytes, group + 1);
     while (this.series.length < Math.min(group + 1, MAX_SERIES_GROUPS)) this.series.push(new Float64Array(MAX_SAMPLES));
     this.length = group + 1;
   }
