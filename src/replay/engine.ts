@@ -26,18 +26,25 @@ import { NumericIdMap } from './id-map.js';
 import { ReplayStatistics, type MemorySampleSource } from './statistics.js';
 import { ensureLength } from '../typed-arrays.js';
 
-export interface EngineConfig {
-  /** The trace's name as the user gave it, for messages. */
-  file: string;
+/** How a replay is configured (resolved from the options and the trace's header). */
+export interface ReplaySettings {
   policy: ResolvedPolicy;
   /** `--threshold`: entries left undefined keep the release's defaults. */
   thresholds?: readonly (number | undefined)[];
+  /** `--old-objects`, else `meta.oldObjects`, else 0. */
   oldObjects: number;
   /** False for `--gc off`. */
   automaticCollection: boolean;
   freeLists: FreeListConfig;
   pool: PoolPolicy | null;
   diagnostics: Diagnostics;
+  /** Called after each chunk with the number of events replayed so far (progress bars). */
+  onProgress?: (events: number) => void;
+}
+
+export interface EngineConfig extends ReplaySettings {
+  /** The trace's name as the user gave it, for messages. */
+  file: string;
   /** The trace's interned type names and allocation sites (they grow as chunks are decoded). */
   types: StringTable;
   sites: StringTable;

@@ -7,12 +7,11 @@
  */
 import type { CollectorState } from '../gc/collector.js';
 import type { ResolvedPolicy } from '../gc/index.js';
-import type { FreeListConfig, FreeListStats } from '../pool/free-list.js';
-import type { PoolPolicy, PoolSnapshot } from '../pool/pool.js';
-import type { Diagnostics } from '../trace/diagnostics.js';
+import type { FreeListStats } from '../pool/free-list.js';
+import type { PoolSnapshot } from '../pool/pool.js';
 import type { ChunkReadOptions } from '../trace/index.js';
 import { OP_COUNT, OP_NAMES, type EventChunk, type StringTable, type TraceHeader } from '../trace/types.js';
-import { ReplayEngine } from './engine.js';
+import { ReplayEngine, type ReplaySettings } from './engine.js';
 import type { AllocationGroups } from './groups.js';
 import { analyzeLeaks, type LeakAnalysis } from './leaks.js';
 import type { ReplayStatistics } from './statistics.js';
@@ -27,20 +26,7 @@ export interface ReplaySource {
   chunks(options?: ChunkReadOptions): AsyncIterable<EventChunk> | Iterable<EventChunk>;
 }
 
-export interface ReplaySettings {
-  policy: ResolvedPolicy;
-  /** `--threshold`; undefined entries keep the release's defaults. */
-  thresholds?: readonly (number | undefined)[];
-  /** `--old-objects`, else `meta.oldObjects`, else 0. */
-  oldObjects: number;
-  /** False for `--gc off`. */
-  automaticCollection: boolean;
-  freeLists: FreeListConfig;
-  pool: PoolPolicy | null;
-  diagnostics: Diagnostics;
-  /** Called after each chunk with the number of events replayed so far (progress bars). */
-  onProgress?: (events: number) => void;
-}
+export type { ReplaySettings };
 
 export interface ReplayResult {
   file: string;
@@ -62,18 +48,7 @@ export interface ReplayResult {
 }
 
 function createEngine(source: ReplaySource, settings: ReplaySettings): ReplayEngine {
-  return new ReplayEngine({
-    file: source.file,
-    policy: settings.policy,
-    thresholds: settings.thresholds,
-    oldObjects: settings.oldObjects,
-    automaticCollection: settings.automaticCollection,
-    freeLists: settings.freeLists,
-    pool: settings.pool,
-    diagnostics: settings.diagnostics,
-    types: source.types,
-    sites: source.sites,
-  });
+  return new ReplayEngine({ ...settings, file: source.file, types: source.types, sites: source.sites });
 }
 
 export async function replay(source: ReplaySource, settings: ReplaySettings): Promise<ReplayResult> {

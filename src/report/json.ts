@@ -9,7 +9,7 @@ import type { ReplayResult } from '../replay/index.js';
 import type { ChainLink, GarbageCluster, LeakSection, ReachableGroup } from '../replay/leaks.js';
 import type { FreeListStats } from '../pool/free-list.js';
 import type { PoolSnapshot } from '../pool/pool.js';
-import type { GenerationStats } from '../gc/collector.js';
+import type { CollectionRecord, GenerationStats } from '../gc/collector.js';
 import type { TraceMeta } from '../trace/types.js';
 
 export const REPORT_FORMAT = 'memreplay-report';
@@ -19,15 +19,9 @@ export const MAX_LISTED_COLLECTIONS = 20000;
 /** Leak groups given a live-bytes series in the timeline. */
 export const MAX_GROUP_SERIES = 20;
 
-export interface CollectionEntry {
+/** One collection as the report lists it: the collector's record and the event it ran at. */
+export interface CollectionEntry extends CollectionRecord {
   event: number;
-  generation: number;
-  reason: 'automatic' | 'explicit';
-  examined: number;
-  collected: number;
-  promoted: number;
-  uncollectable: number;
-  finalizers: number;
 }
 
 export interface ReplayReport {
