@@ -23,9 +23,9 @@ import { parsePoolParams } from '../pool/index.js';
 import { safeText, formatCount } from '../report/format.js';
 import type { TraceEncoding } from '../trace/types.js';
 import { parseCount, parseThresholds } from './args.js';
+import { FORMATS } from './trace-options.js';
 import { checkOutputs, Progress, writeOutputs, writeStreamAtomic, type PendingOutput } from './io.js';
 
-const FORMATS: readonly TraceEncoding[] = ['jsonl', 'json', 'csv'];
 
 /** A repeatable option: yargs gives one value as a string, several as an array. */
 type Repeated = string | string[] | undefined;

@@ -3,7 +3,7 @@
  * Only `src/cli` touches `process` and the file system for writing.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, realpathSync } from 'node:fs';
+import { createWriteStream, realpathSync, statSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
@@ -14,6 +14,14 @@ export interface PendingOutput {
   /** A path, or "-" for stdout. */
   path: string;
   content: string;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function canonical(path: string): string {
@@ -34,6 +42,7 @@ export function checkOutputs(outputs: readonly string[], inputs: readonly string
     if (output === '-') continue;
     const path = canonical(output);
     if (inputPaths.has(path)) throw new UsageError(`refusing to write ${output}: it is one of the input traces`);
+    if (isDirectory(path)) throw new UsageError(`cannot write ${output}: it is a directory; name a file`);
     if (seen.has(path)) throw new UsageError(`${output} is named for two different outputs`);
     seen.add(path);
   }
