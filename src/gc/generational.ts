@@ -121,6 +121,26 @@ export const GENERATIONAL_RELEASES: readonly GenerationalRelease[] = [
     untracksDicts: true,
     freeLists: '3.13',
   },
+  // 3.14.5+ removed the incremental collector of 3.14.0–3.14.4 and ported 3.13's generational one
+  // forward (gh-142516). Against 3.13 the differences a trace can see: dicts are tracked from
+  // creation and never untracked (gh-127010), and the 3.14 free lists (ints among them).
+  // Immortal objects and weakrefs do not occur in traces; `heap_size` decides nothing. Tuples
+  // built by BUILD_TUPLE/PyTuple_Pack whose items cannot be GC objects are untracked at creation
+  // in 3.14; a trace allocates a tuple before linking its items, as `PyTuple_New` does, which
+  // tracks it, so the model tracks it and lets collections untrack it. Read from the v3.14.7
+  // sources (cpython-memory.md §5.5): no 3.14.5+ interpreter is available here to check it
+  // against. 3.14.0–3.14.4 (incremental) are not modelled.
+  {
+    id: '3.14',
+    covers: '3.14.5 – 3.14.x',
+    minor: '3.14',
+    firstPatch: 5,
+    lastPatch: Infinity,
+    defaultThresholds: [2000, 10, 10],
+    collectsInsideAllocation: false,
+    untracksDicts: false,
+    freeLists: '3.14',
+  },
 ];
 
 const GENERATIONS = 3;

@@ -44,6 +44,9 @@ export function resolvePolicy(requested: string): ResolvedPolicy {
     const patch = match[3] === undefined ? Infinity : Number(match[3]);
     const release = releases.find((r) => patch >= r.firstPatch && patch <= r.lastPatch);
     if (release) return { requested, name: `cpython-${release.id}`, module: generational, release };
+    if (releases.length > 0) {
+      throw new UsageError(`no model of CPython ${minor}.${match[3]}: memreplay models ${minor} ${releases.map((r) => r.covers).join(', ')}`);
+    }
   }
   throw new UsageError(`unknown collector policy "${requested}"; known policies: ${policyNames().join(', ')} (a full version such as cpython-3.12.1 selects that release's model)`);
 }

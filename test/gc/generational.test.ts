@@ -233,3 +233,18 @@ describe('gc/generational', () => {
     });
   });
 });
+
+describe('gc/generational: the 3.14.5+ model', () => {
+  it('tracks dicts from creation and never untracks them, with thresholds (2000, 10, 10)', () => {
+    const trace = [ev.alloc(1, 'dict', { size: 64 }), ev.alloc(2, 'int', { tracked: false, size: 28 }), ev.link(1, 2), ev.collect(2)];
+    expect(replayEvents(trace.slice(0, 1), { policy: 'cpython-3.14' }).report.gc.generationSizes).toEqual([1, 0, 0]);
+    expect(replayEvents(trace, { policy: 'cpython-3.14' }).report.gc.generationSizes).toEqual([0, 0, 1]);
+    expect(replayEvents(trace, { policy: 'cpython-3.13' }).report.gc.generationSizes).toEqual([0, 0, 0]);
+    expect(replayEvents([], { policy: 'cpython-3.14' }).report.gc.thresholds).toEqual([2000, 10, 10]);
+  });
+
+  it('does not stand in for the incremental collector of 3.14.0 - 3.14.4', () => {
+    expect(() => replayEvents([], { policy: 'cpython-3.14.2' })).toThrow(/no model of CPython 3\.14\.2: memreplay models 3\.14 3\.14\.5 – 3\.14\.x/);
+    expect(replayEvents([], { policy: 'cpython-3.14.7' }).report.config.policy).toBe('cpython-3.14');
+  });
+});
