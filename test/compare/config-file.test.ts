@@ -39,7 +39,7 @@ describe('compare/config-file', () => {
     ['{}', "must have required property 'configurations'"],
     ['{"grid":{"threshold0":[3000000000]}}', 'sweep.json: grid.threshold0: 3000000000 is above the largest allowed value, 2147483647'],
     ['{"grid":{"threshold1":"5..1"}}', 'grid.threshold1: the range "5..1" ends below its start'],
-    ['{"configurations":[{"policy":"cpython-3.14"}]}', 'sweep.json: configurations/0: unknown collector policy "cpython-3.14"'],
+    ['{"configurations":[{"policy":"cpython-3.15"}]}', 'sweep.json: configurations/0: unknown collector policy "cpython-3.15"'],
     ['{"configurations":[{"thresholds":[1,2,3,4]}]}', '/configurations/0/thresholds: must NOT have more than 3 items'],
     ['{"configurations":[{"gc":"sometimes"}]}', '/configurations/0/gc: must be equal to one of the allowed values: on, off'],
     ['{"configurations":[],"objectives":["examined"]}', '/objectives: must NOT have fewer than 2 items'],
