@@ -51,9 +51,10 @@ export function createPool(name: string, overrides: Record<string, number> = {})
   return module.create(params);
 }
 
-function parseVersion(version: string): [number, number] | null {
-  const match = /^(\d+)\.(\d+)/.exec(version.trim());
-  return match ? [Number(match[1]), Number(match[2])] : null;
+/** [major, minor, patch] of "X.Y" or "X.Y.Z" (patch 0 when absent), or null. */
+function parseVersion(version: string): [number, number, number] | null {
+  const match = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(version.trim());
+  return match ? [Number(match[1]), Number(match[2]), Number(match[3] ?? 0)] : null;
 }
 
 /**
@@ -78,6 +79,8 @@ export function defaultPoolFor(pythonVersion: string): PoolName {
 export function defaultPoolParamsFor(pythonVersion: string): Record<string, number> {
   const version = parseVersion(pythonVersion);
   if (version !== null && version[0] === 3 && version[1] >= 6 && version[1] <= 8) return { keep_free_arena: 0 };
+  // 2.7.17 backported bpo-27987 (GH-13319): 16-byte alignment, 512-byte threshold.
+  if (version !== null && version[0] === 2 && version[2] >= 17) return { alignment: 16, small_threshold: 512 };
   return {};
 }
 

@@ -660,14 +660,15 @@ export const pymalloc39 = pymallocModule(
 );
 
 /**
- * 64-bit CPython 2.7.18 as measured here: the 2.7.17 backport of bpo-27987 made it 16-byte
- * aligned with a 512-byte threshold; arenas are mmapped (page-aligned, 64 pools) and released as
- * soon as they are wholly free. Older 2.7 releases: `alignment=8` (and the seed's
- * `small_threshold=256`).
+ * The seed's layout, CPython 2.7.0–2.7.16 on 64-bit: 8-byte alignment, requests up to 256 bytes
+ * in 32 size classes, 4 KiB pools in 256 KiB arenas (page-aligned mmaps, 64 pools each),
+ * released as soon as they are wholly free [v2.7.16 Objects/obmalloc.c]. 2.7.17 backported
+ * bpo-27987 (GH-13319): 16-byte alignment and a 512-byte threshold, which is what the 2.7.18
+ * here shows (`defaultPoolParamsFor('2.7.18')`, `--pool-param alignment=16,small_threshold=512`).
  */
 export const pymalloc27 = pymallocModule(
   'pymalloc-2.7',
-  'pymalloc of Python 2.7.18: 4 KiB pools in 256 KiB arenas, 32 size classes of 16 bytes up to 512, arenas released as soon as they are free',
-  '2.7',
-  { alignment: 16, small_threshold: 512, pool_size: 4096, pool_header: 48, arena_size: 262144, unaligned_arenas: 0, keep_free_arena: 0 },
+  "pymalloc of Python 2.7 (the seed's layout): 4 KiB pools in 256 KiB arenas, 32 size classes of 8 bytes up to 256, arenas released as soon as they are free",
+  '2.7.0–2.7.16 (2.7.17+: alignment=16, small_threshold=512)',
+  { alignment: 8, small_threshold: 256, pool_size: 4096, pool_header: 48, arena_size: 262144, unaligned_arenas: 0, keep_free_arena: 0 },
 );

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { defaultPoolFor, poolPolicies } from '../../src/pool/index.js';
+import { defaultPoolFor, defaultPoolParamsFor, poolPolicies } from '../../src/pool/index.js';
 import { SizeClassTable, type PymallocParams } from '../../src/pool/size-classes.js';
 import { pythonOrSkip } from '../helpers/python.js';
 
@@ -38,7 +38,7 @@ describe('pool/pymalloc layout against CPython block addresses', () => {
     it(`places blocks where ${name} says, in CPython ${version}`, (context) => {
       const python = pythonOrSkip(version);
       if (python === null) return context.skip();
-      const params = poolPolicies[name].defaultParams as PymallocParams;
+      const params = { ...poolPolicies[name].defaultParams, ...defaultPoolParamsFor(version) } as PymallocParams;
       const table = new SizeClassTable(params);
       const classes = [0, 1, 2, 6, 15, 16, 30, 31];
       const probes: [number, number][] = [];
