@@ -18,7 +18,7 @@ import { replay, type ReplayResult } from './replay/index.js';
 import { buildReport, type ReplayReport } from './report/json.js';
 import { Diagnostics } from './trace/diagnostics.js';
 import { openTrace } from './trace/index.js';
-import type { TraceEncoding, TraceEvent } from './trace/types.js';
+import type { TraceEncoding } from './trace/types.js';
 import { TOOL_VERSION } from './version.js';
 
 export { TOOL_VERSION };
@@ -72,4 +72,3 @@ function expectedEvents(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : undefined;
 }
 
-export type { TraceEvent };

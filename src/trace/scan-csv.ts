@@ -97,15 +97,7 @@ function readCell(kind: number, bytes: Buffer, start: number, end: number, event
       const isInteger = readDigits(bytes, start, end, scratch) === end;
       const value = isInteger ? scratch.value : 0;
       const stringStart = isInteger ? -1 : start;
-      if (kind === CellKind.dst) {
-        event.argValue = value;
-        event.argStart = stringStart;
-        event.argEnd = end;
-      } else {
-        event.objValue = value;
-        event.objStart = stringStart;
-        event.objEnd = end;
-      }
+      event.setId(kind === CellKind.dst, value, stringStart, end);
       return true;
     }
     case CellKind.type:

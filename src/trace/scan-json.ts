@@ -124,15 +124,7 @@ export function scanJsonLine(bytes: Buffer, start: number, end: number, event: S
             if (i < 0) return -1;
             value = scratch.value;
           }
-          if (field === Field.dst) {
-            event.argValue = value;
-            event.argStart = stringStart;
-            event.argEnd = stringEnd;
-          } else {
-            event.objValue = value;
-            event.objStart = stringStart;
-            event.objEnd = stringEnd;
-          }
+          event.setId(field === Field.dst, value, stringStart, stringEnd);
           break;
         }
         case Field.op: {

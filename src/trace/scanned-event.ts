@@ -98,6 +98,19 @@ export class ScannedEvent {
   /** `t`, or NaN when absent. */
   time = NaN;
 
+  /** Records the `id`/`src` (or, for `dst`, the second id): an integer, or a string at `[start, end)` when `start >= 0`. */
+  setId(dst: boolean, value: number, start: number, end: number): void {
+    if (dst) {
+      this.argValue = value;
+      this.argStart = start;
+      this.argEnd = end;
+    } else {
+      this.objValue = value;
+      this.objStart = start;
+      this.objEnd = end;
+    }
+  }
+
   reset(): void {
     this.present = 0;
     this.op = 0;
