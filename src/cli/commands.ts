@@ -13,7 +13,7 @@ import { checkWorkloadOptions, WORKLOAD_NAMES, workloads, type WorkloadName } fr
 import { parseCount, parseThresholds } from './args.js';
 import { Progress, writeStreamAtomic } from './io.js';
 import { planOutputs, produceReportOutputs, reportOutputOptions, type ReportOutputArgs } from './report-command.js';
-import { FORMATS, traceOptions } from './trace-options.js';
+import { FORMATS, stdinFor, traceOptions } from './trace-options.js';
 
 interface ReplayArgs extends ReportOutputArgs {
   trace: string;
@@ -53,7 +53,7 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
     const { report } = await runReplay({
       trace: args.trace,
       format: args.format as TraceEncoding | undefined,
-      stdin: process.stdin,
+      stdin: stdinFor(args.trace),
       policy: args.policy,
       thresholds: args.threshold === undefined ? undefined : parseThresholds(args.threshold),
       oldObjects: args['old-objects'] === undefined ? undefined : parseCount('--old-objects', args['old-objects']),

@@ -23,7 +23,7 @@ import { parsePoolParams } from '../pool/index.js';
 import { safeText, formatCount } from '../report/format.js';
 import type { TraceEncoding } from '../trace/types.js';
 import { parseCount, parseThresholds } from './args.js';
-import { FORMATS } from './trace-options.js';
+import { FORMATS, stdinFor } from './trace-options.js';
 import { checkOutputs, Progress, writeOutputs, writeStreamAtomic, type PendingOutput } from './io.js';
 
 
@@ -221,7 +221,7 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
     const report = await runCompare({
       trace: args.trace,
       format: args.format as TraceEncoding | undefined,
-      stdin: process.stdin,
+      stdin: stdinFor(args.trace),
       maxErrors: parseCount('--max-errors', args['max-errors'], 1),
       lenient: args.lenient,
       configurations: entries,

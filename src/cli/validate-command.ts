@@ -13,7 +13,7 @@ import { Diagnostics } from '../trace/diagnostics.js';
 import { openTrace } from '../trace/index.js';
 import type { TraceEncoding } from '../trace/types.js';
 import { parseCount } from './args.js';
-import { traceOptions } from './trace-options.js';
+import { stdinFor, traceOptions } from './trace-options.js';
 
 interface ValidateArgs {
   traces: string[];
@@ -36,7 +36,7 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
     for (const file of args.traces) {
       const diagnostics = new Diagnostics({ maxErrors: parseCount('--max-errors', args['max-errors'], 1), lenient: args.lenient });
       try {
-        const trace = await openTrace(file, { format: args.format as TraceEncoding | undefined, diagnostics, stdin: process.stdin });
+        const trace = await openTrace(file, { format: args.format as TraceEncoding | undefined, diagnostics, stdin: stdinFor(file) });
         const result = await replayForChecks(trace, diagnostics);
         results.push({ file, valid: diagnostics.skipped === 0, events: result.events, skipped: diagnostics.skipped, errors: [] });
       } catch (error) {
@@ -87,7 +87,7 @@ export const infoCommand: CommandModule<object, InfoArgs> = {
       .example('$0 info traces/web.jsonl', ''),
   handler: async (args) => {
     const diagnostics = new Diagnostics({ maxErrors: parseCount('--max-errors', args['max-errors'], 1), lenient: args.lenient });
-    const trace = await openTrace(args.trace, { format: args.format as TraceEncoding | undefined, diagnostics, stdin: process.stdin });
+    const trace = await openTrace(args.trace, { format: args.format as TraceEncoding | undefined, diagnostics, stdin: stdinFor(args.trace) });
     const result = await replayForChecks(trace, diagnostics);
     const byType = new Map<string, { objects: number; bytes: number }>();
     const counters = result.stats.groups;

@@ -15,6 +15,7 @@ import { Diagnostics } from '../trace/diagnostics.js';
 import { eventsOf } from '../trace/events.js';
 import { openTrace, readAllChunks } from '../trace/index.js';
 import type { TraceEncoding } from '../trace/types.js';
+import { stdinFor } from './trace-options.js';
 
 /** The oracle keeps the whole trace in memory, twice: beyond this, ask for a shorter trace. */
 const MAX_VERIFY_EVENTS = 2_000_000;
@@ -43,7 +44,7 @@ export const verifyCommand: CommandModule<object, VerifyArgs> = {
       ),
   handler: async (args) => {
     const diagnostics = new Diagnostics();
-    const trace = await openTrace(args.trace, { format: args.format as TraceEncoding | undefined, diagnostics, stdin: process.stdin });
+    const trace = await openTrace(args.trace, { format: args.format as TraceEncoding | undefined, diagnostics, stdin: stdinFor(args.trace) });
     const chunks = await readAllChunks(trace);
     diagnostics.finish();
     const total = chunks.reduce((n, c) => n + c.length, 0);

@@ -30,8 +30,15 @@ import { Worker } from 'node:worker_threads';
 import { PrescannedLines } from './prescanned.js';
 import type { TraceEncoding } from './types.js';
 
-/** Files at least this large get a scan worker (`decodeInWorker: 'auto'`); below, starting a thread costs more than it saves. */
-export const WORKER_MIN_FILE_BYTES = 8 * 1024 * 1024;
+/**
+ * Files at least this large get a scan worker (`decodeInWorker: 'auto'`); below, the worker costs
+ * more than it saves. Measured on 2-core machines with `web` traces (about 62 bytes an event):
+ * the worker saves about 55 ns per event once both threads are warm, but costs about 175 ms up
+ * front (the thread's start, its cold scanner, and this thread waiting for the first results), so
+ * it breaks even near 3 million events: 1M events replay 16% faster without it, 5M 7% faster
+ * with it (bench/run.js and `node bench/run.js --baseline` measure both sides).
+ */
+export const WORKER_MIN_FILE_BYTES = 192 * 1024 * 1024;
 
 /** Buffers read and sent to the worker ahead of the one being decoded. */
 export const READ_AHEAD_BUFFERS = 16;

@@ -30,8 +30,8 @@ let csv: { columns: readonly string[]; scanner: CsvLineScanner } | null = null;
 
 /**
  * The line starts are those of `LineSplitter.push`: the buffer's first byte when it starts a
- * line, then the byte after each newline; the limit is `min(length - SCAN_SLACK_BYTES,
- * start + MAX_EVENT_BYTES + 1)`, as there. After a line the scanner takes, the next starts
+ * line, then the byte after each newline, as long as they are before `length - SCAN_SLACK_BYTES`;
+ * the limit is `min(length - SCAN_SLACK_BYTES, start + MAX_EVENT_BYTES + 1)`, as there. After a line the scanner takes, the next starts
  * after its newline; after one it leaves, after the next newline.
  */
 function scanBuffer(request: ScanRequest): ScanResponse {
@@ -45,7 +45,8 @@ function scanBuffer(request: ScanRequest): ScanResponse {
     // Without a line start at 0, the first line is the end of one carried over from the buffer before.
     const first = request.atLineStart ? 0 : bytes.indexOf(NEWLINE) + 1;
     let start = request.atLineStart || first > 0 ? first : length;
-    while (start < length) {
+    // As in `LineSplitter.push`, lines that start at or after the limit are not scanned.
+    while (start < limit) {
       const end = Math.min(limit, start + reach);
       const newline = scanner(bytes, start, end);
       if (lines.count === lines.capacity) lines = grown(lines);

@@ -441,7 +441,9 @@ export class LineSplitter {
     let validFrom = -1;
     let lastNewline = -1;
     while (start < length) {
-      if (scans) {
+      // A line that starts within `SCAN_SLACK_BYTES` of the end cannot end before the scan limit:
+      // it is not offered to the fast path (which would refuse it, after reading past the buffer).
+      if (scans && start < scanLimit) {
         const newline = (sink.scanLine as NonNullable<LineSink['scanLine']>)(buffer, start, Math.min(scanLimit, start + scanReach), this.lineNumber);
         if (newline >= 0) {
           this.lineNumber++;
