@@ -22,7 +22,8 @@
  */
 import { Field, FAST_PATH_LIMITS, bytesOf, checkScannedEvent, matches, opCodeOf, readDigits, readFinalizer, readNumber } from './scanned-event.js';
 import type { ScannedEvent } from './scanned-event.js';
-import { AllocFlag } from './types.js';
+import { SCAN_SLACK_BYTES } from './source.js';
+import { AllocFlag, Op } from './types.js';
 
 const QUOTE = 0x22;
 const OPEN_BRACE = 0x7b;
@@ -47,6 +48,15 @@ const scratch = { value: 0.5 };
  * its LF when the line is an event the fast path accepts (then `event` holds it), else -1.
  */
 export function scanJsonLine(bytes: Buffer, start: number, end: number, event: ScannedEvent): number {
+  const compact = scanCompactLine(bytes, start, end, event);
+  return compact === NOT_COMPACT ? scanJsonMembers(bytes, start, end, event) : compact;
+}
+
+/**
+ * `scanJsonLine` for any line: its members one by one, in any order and with any whitespace.
+ * Exported for the tests, which check that `scanCompactLine` reads what this reads.
+ */
+export function scanJsonMembers(bytes: Buffer, start: number, end: number, event: ScannedEvent): number {
   event.reset();
   let i = start;
   if (bytes[i] !== OPEN_BRACE) {
@@ -163,25 +173,8 @@ export function scanJsonLine(bytes: Buffer, start: number, end: number, event: S
           break;
         }
         case Field.t: {
-          // Plain digits are read here (most timestamps); anything longer or with a fraction or
-          // an exponent goes through `readNumber` from the start.
-          let time = 0;
-          let j = i;
-          while (j < end) {
-            const digit = bytes[j] - 0x30;
-            if (digit < 0 || digit > 9) break;
-            time = time * 10 + digit;
-            j++;
-          }
-          const next = bytes[j];
-          if (j > i && j - i <= FAST_PATH_LIMITS.integerMaxDigits && (bytes[i] !== 0x30 || j === i + 1) && next !== 0x2e && next !== 0x65 && next !== 0x45) {
-            i = j;
-            event.time = time;
-          } else {
-            i = readNumber(bytes, i, end, scratch);
-            if (i < 0) return -1;
-            event.time = scratch.value;
-          }
+          i = readTime(bytes, i, end, event);
+          if (i < 0) return -1;
           break;
         }
         case Field.tracked: {
@@ -226,6 +219,263 @@ export function scanJsonLine(bytes: Buffer, start: number, end: number, event: S
   if (i >= end || bytes[i] !== NEWLINE) return -1;
   return checkScannedEvent(event) ? i : -1;
 }
+
+/**
+ * Reads the `t` value at `i` into `event.time`; returns the position after it, or -1. Plain
+ * digits are read here (most timestamps); anything longer or with a fraction or an exponent goes
+ * through `readNumber` from the start.
+ */
+function readTime(bytes: Buffer, i: number, end: number, event: ScannedEvent): number {
+  let time = 0;
+  let j = i;
+  while (j < end) {
+    const digit = bytes[j] - 0x30;
+    if (digit < 0 || digit > 9) break;
+    time = time * 10 + digit;
+    j++;
+  }
+  const next = bytes[j];
+  if (j > i && j - i <= FAST_PATH_LIMITS.integerMaxDigits && (bytes[i] !== 0x30 || j === i + 1) && next !== 0x2e && next !== 0x65 && next !== 0x45) {
+    event.time = time;
+    return j;
+  }
+  const after = readNumber(bytes, i, end, scratch);
+  if (after >= 0) event.time = scratch.value;
+  return after;
+}
+
+/**
+ * Reads an object id at `i` (digits, or a plain string) as the event's `id`/`src` (`dst` false)
+ * or `dst`; returns the position after it, or -1.
+ */
+function readId(bytes: Buffer, i: number, end: number, event: ScannedEvent, dst: boolean): number {
+  if (bytes[i] === QUOTE) {
+    const stringStart = i + 1;
+    const stringEnd = closingQuote(bytes, stringStart, end);
+    if (stringEnd <= stringStart || stringEnd - stringStart > FAST_PATH_LIMITS.idMaxLength) return -1;
+    event.setId(dst, 0, stringStart, stringEnd);
+    return stringEnd + 1;
+  }
+  const after = readDigits(bytes, i, end, scratch);
+  if (after >= 0) event.setId(dst, scratch.value, -1, -1);
+  return after;
+}
+
+// -------------------------------------------------------------------------------------------------
+// Compact lines
+
+/**
+ * The common case first: a line exactly as `memreplay generate` and `JSON.stringify` write it,
+ * without whitespace, keys in the schema's order (op, id or src, type, size, tracked, site,
+ * finalizer, dst or size, t):
+ *
+ *   {"op":"alloc","id":12,"type":"dict","size":64,"site":"app.py:3","t":1500}
+ *
+ * Its keys are compared four bytes at a time (a `DataView` over the buffer) instead of byte by
+ * byte, and there is no key to look up: each must be the one expected next. Values are read by
+ * the same readers as in `scanJsonLine`. Returns the LF's position when the line is such a line
+ * and an event the fast path accepts (the same event `scanJsonLine`'s member loop reads), or
+ * `NOT_COMPACT` at the first byte that differs: the member loop then reads the line from its
+ * start. A compact line is accepted only when its LF comes before `end`; keys are read at most
+ * 24 bytes past a position before `end`, inside the `SCAN_SLACK_BYTES` that follow it.
+ */
+export function scanCompactLine(bytes: Buffer, start: number, end: number, event: ScannedEvent): number {
+  if (bytes !== viewBytes) {
+    // A DataView reads out of bounds with an exception, not undefined: only with the slack there.
+    if (end + SCAN_SLACK_BYTES > bytes.length) return NOT_COMPACT;
+    view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    viewBytes = bytes;
+  } else if (end + SCAN_SLACK_BYTES > bytes.length) {
+    return NOT_COMPACT;
+  }
+  const v = view;
+  if (v.getInt32(start, true) !== OPEN_OP) return NOT_COMPACT;
+  let op: number;
+  let i: number;
+  switch (v.getInt32(start + 4, true)) {
+    case OP_ALLOC:
+      if (!hasPrefix(v, start + 8, ALLOC_ID)) return NOT_COMPACT;
+      op = Op.alloc;
+      i = start + 8 + ALLOC_ID.length;
+      break;
+    case OP_DECREF:
+      if (!hasPrefix(v, start + 8, DECREF_ID)) return NOT_COMPACT;
+      op = Op.decref;
+      i = start + 8 + DECREF_ID.length;
+      break;
+    case OP_INCREF:
+      if (!hasPrefix(v, start + 8, INCREF_ID)) return NOT_COMPACT;
+      op = Op.incref;
+      i = start + 8 + INCREF_ID.length;
+      break;
+    case OP_LINK:
+      if (!hasPrefix(v, start + 8, LINK_SRC)) return NOT_COMPACT;
+      op = Op.link;
+      i = start + 8 + LINK_SRC.length;
+      break;
+    case OP_UNLINK:
+      if (!hasPrefix(v, start + 8, UNLINK_SRC)) return NOT_COMPACT;
+      op = Op.unlink;
+      i = start + 8 + UNLINK_SRC.length;
+      break;
+    case OP_FREE:
+      if (!hasPrefix(v, start + 8, FREE_ID)) return NOT_COMPACT;
+      op = Op.free;
+      i = start + 8 + FREE_ID.length;
+      break;
+    case OP_RESIZE:
+      if (!hasPrefix(v, start + 8, RESIZE_ID)) return NOT_COMPACT;
+      op = Op.resize;
+      i = start + 8 + RESIZE_ID.length;
+      break;
+    default:
+      return NOT_COMPACT;
+  }
+  event.reset();
+  // The id, or src.
+  i = readId(bytes, i, end, event, false);
+  if (i < 0) return NOT_COMPACT;
+  let present = Field.op | (op === Op.link || op === Op.unlink ? Field.src : Field.id);
+  if (op === Op.alloc) {
+    // ,"type":"…","size":N
+    if (v.getInt32(i, true) !== KEY_TYPE_0 || v.getInt32(i + 4, true) !== KEY_TYPE_1 || bytes[i + 8] !== QUOTE) return NOT_COMPACT;
+    const typeEnd = closingQuote(bytes, i + 9, end);
+    if (typeEnd <= i + 9 || typeEnd - (i + 9) > FAST_PATH_LIMITS.typeMaxLength) return NOT_COMPACT;
+    event.typeStart = i + 9;
+    event.typeEnd = typeEnd;
+    i = typeEnd + 1;
+    if (v.getInt32(i, true) !== KEY_SIZE_0 || v.getInt32(i + 4, true) !== KEY_SIZE_1) return NOT_COMPACT;
+    i = readDigits(bytes, i + 8, end, scratch);
+    if (i < 0 || scratch.value > FAST_PATH_LIMITS.sizeMaximum) return NOT_COMPACT;
+    event.argValue = scratch.value;
+    present |= Field.type | Field.size;
+    // ,"tracked":true|false
+    if (v.getInt32(i, true) === KEY_TRACKED_0 && hasPrefix(v, i + 4, TRACKED_REST)) {
+      const value = i + 4 + TRACKED_REST.length;
+      if (v.getInt32(value, true) === WORD_TRUE) {
+        i = value + 4;
+      } else if (v.getInt32(value, true) === WORD_FALS && bytes[value + 4] === 0x65 /* e */) {
+        event.flags |= AllocFlag.untracked;
+        i = value + 5;
+      } else {
+        return NOT_COMPACT;
+      }
+      present |= Field.tracked;
+    }
+    // ,"site":"…"
+    if (v.getInt32(i, true) === KEY_SITE_0 && v.getInt32(i + 4, true) === KEY_SITE_1) {
+      if (bytes[i + 8] !== QUOTE) return NOT_COMPACT;
+      const siteEnd = closingQuote(bytes, i + 9, end);
+      if (siteEnd < 0 || siteEnd - (i + 9) > FAST_PATH_LIMITS.siteMaxLength) return NOT_COMPACT;
+      event.siteStart = i + 9;
+      event.siteEnd = siteEnd;
+      i = siteEnd + 1;
+      present |= Field.site;
+    }
+    // ,"finalizer":"del"|"legacy"
+    if (v.getInt32(i, true) === KEY_FINALIZER_0 && hasPrefix(v, i + 4, FINALIZER_REST)) {
+      const value = i + 4 + FINALIZER_REST.length;
+      const close = closingQuote(bytes, value, end);
+      if (close < 0 || !readFinalizer(bytes, value, close, event)) return NOT_COMPACT;
+      i = close + 1;
+      present |= Field.finalizer;
+    }
+  } else if (op === Op.link || op === Op.unlink) {
+    // ,"dst":ID
+    if (v.getInt32(i, true) !== KEY_DST_0 || (v.getInt32(i + 4, true) & 0xffffff) !== KEY_DST_1) return NOT_COMPACT;
+    i = readId(bytes, i + 7, end, event, true);
+    if (i < 0) return NOT_COMPACT;
+    present |= Field.dst;
+  } else if (op === Op.resize) {
+    if (v.getInt32(i, true) !== KEY_SIZE_0 || v.getInt32(i + 4, true) !== KEY_SIZE_1) return NOT_COMPACT;
+    i = readDigits(bytes, i + 8, end, scratch);
+    if (i < 0 || scratch.value > FAST_PATH_LIMITS.sizeMaximum) return NOT_COMPACT;
+    event.argValue = scratch.value;
+    present |= Field.size;
+  }
+  // ,"t":T
+  if (v.getInt32(i, true) === KEY_T) {
+    if (bytes[i + 4] !== COLON) return NOT_COMPACT;
+    i = readTime(bytes, i + 5, end, event);
+    if (i < 0) return NOT_COMPACT;
+    present |= Field.t;
+  }
+  // }LF, before `end`.
+  if (bytes[i] !== CLOSE_BRACE || bytes[i + 1] !== NEWLINE || i + 1 >= end) return NOT_COMPACT;
+  event.op = op;
+  event.present = present;
+  return i + 1;
+}
+
+/** `scanCompactLine`'s result for a line it leaves to the member loop. */
+export const NOT_COMPACT = -2;
+
+/** The buffer `view` reads (one DataView per buffer, made when its first line is scanned). */
+let viewBytes: Uint8Array | null = null;
+let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(8));
+
+/** Four ASCII bytes as the little-endian int32 `DataView.getInt32(at, true)` reads. */
+function word(text: string): number {
+  return (text.charCodeAt(0) | (text.charCodeAt(1) << 8) | (text.charCodeAt(2) << 16) | (text.charCodeAt(3) << 24)) | 0;
+}
+
+/** Bytes compared by words: the full words, then the rest (1 to 4 bytes) under a mask. */
+interface WordPrefix {
+  /** Bytes in all. */
+  length: number;
+  words: Int32Array;
+  lastMask: number;
+}
+
+function wordPrefix(text: string): WordPrefix {
+  const full = Math.ceil(text.length / 4);
+  const words = new Int32Array(full);
+  for (let k = 0; k < full; k++) words[k] = word(text.slice(4 * k, 4 * k + 4).padEnd(4, '\0'));
+  const tail = text.length - 4 * (full - 1);
+  const lastMask = tail === 4 ? -1 : (1 << (8 * tail)) - 1;
+  return { length: text.length, words, lastMask };
+}
+
+/** True when the bytes at `at` are `prefix` (reads up to 3 bytes past it). */
+function hasPrefix(v: DataView, at: number, prefix: WordPrefix): boolean {
+  const words = prefix.words;
+  const last = words.length - 1;
+  for (let k = 0; k < last; k++) if (v.getInt32(at + 4 * k, true) !== words[k]) return false;
+  return (v.getInt32(at + 4 * last, true) & prefix.lastMask) === words[last];
+}
+
+// `{"op":"` is the first word and the first three bytes of the second, whose fourth byte is the
+// op name's first letter; each op's prefix then runs from byte 8 to its first value.
+const OPEN_OP = word('{"op');
+const OP_ALLOC = word('":"a');
+const OP_DECREF = word('":"d');
+const OP_INCREF = word('":"i');
+const OP_LINK = word('":"l');
+const OP_UNLINK = word('":"u');
+const OP_FREE = word('":"f');
+const OP_RESIZE = word('":"r');
+const ALLOC_ID = wordPrefix('lloc","id":');
+const DECREF_ID = wordPrefix('ecref","id":');
+const INCREF_ID = wordPrefix('ncref","id":');
+const LINK_SRC = wordPrefix('ink","src":');
+const UNLINK_SRC = wordPrefix('nlink","src":');
+const FREE_ID = wordPrefix('ree","id":');
+const RESIZE_ID = wordPrefix('esize","id":');
+const KEY_TYPE_0 = word(',"ty');
+const KEY_TYPE_1 = word('pe":');
+const KEY_SIZE_0 = word(',"si');
+const KEY_SIZE_1 = word('ze":');
+const KEY_SITE_0 = word(',"si');
+const KEY_SITE_1 = word('te":');
+const KEY_TRACKED_0 = word(',"tr');
+const TRACKED_REST = wordPrefix('acked":');
+const WORD_TRUE = word('true');
+const WORD_FALS = word('fals');
+const KEY_FINALIZER_0 = word(',"fi');
+const FINALIZER_REST = wordPrefix('nalizer":"');
+const KEY_DST_0 = word(',"ds');
+const KEY_DST_1 = word('t":\0') & 0xffffff;
+const KEY_T = word(',"t"');
 
 /**
  * The length of the fast-path op name that would start at `at`, judged by its first letters

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Diagnostics } from '../../src/trace/diagnostics.js';
 import { ChunkWriter } from '../../src/trace/encode.js';
 import { decodeTraceStream, readAllChunks } from '../../src/trace/index.js';
-import { scanJsonLine } from '../../src/trace/scan-json.js';
+import { NOT_COMPACT, scanCompactLine, scanJsonLine, scanJsonMembers } from '../../src/trace/scan-json.js';
 import { CsvLineScanner } from '../../src/trace/scan-csv.js';
 import { FAST_PATH_LIMITS, ScannedEvent } from '../../src/trace/scanned-event.js';
 import { eventValidators } from '../../src/trace/schema.js';
@@ -152,6 +152,25 @@ const jsonLine: fc.Arbitrary<string> = fc.oneof(
   },
   { weight: 1, arbitrary: fc.constantFrom('', ' ', '{}', '{', '[]', '{"op":"incref","id":1', 'null', '"op"', '{"op":"incref","id":1}{"op":"incref","id":2}') },
 );
+
+/**
+ * Compact lines: no whitespace, keys in the order `memreplay generate` writes them (what
+ * `scanCompactLine` reads word by word), values of every kind, and then now and then one byte
+ * changed or the line cut short, so that every word comparison meets a near miss.
+ */
+const compactLine: fc.Arbitrary<string> = fc
+  .tuple(fc.constantFrom(...Object.keys(FIELDS_OF_OP)), fc.array(fc.boolean(), { minLength: 7, maxLength: 7 }))
+  .chain(([op, keep]) => {
+    const fields = FIELDS_OF_OP[op].filter((_, i) => i < REQUIRED_COUNT[op] || keep[i]);
+    return fc.tuple(...fields.map((field) => fieldValue[field])).map((values) => `{"op":${JSON.stringify(op)},${fields.map((field, i) => `"${field}":${values[i]}`).join(',')}}`);
+  })
+  .chain((line) =>
+    fc.oneof(
+      { weight: 6, arbitrary: fc.constant(line) },
+      { weight: 2, arbitrary: fc.tuple(fc.nat({ max: line.length - 1 }), fc.constantFrom(',', '"', ' ', '}', '{', ':', 'x', '1', '\\', 'e')).map(([at, c]) => line.slice(0, at) + c + line.slice(at + 1)) },
+      { weight: 1, arbitrary: fc.nat({ max: line.length - 1 }).map((at) => line.slice(0, at)) },
+    ),
+  );
 
 // -------------------------------------------------------------------------------------------------
 // Random CSV
@@ -327,6 +346,29 @@ describe('trace/fast path', () => {
       );
       // The property says nothing unless the fast path takes a good share of the lines.
       expect(accepted / runs).toBeGreaterThan(0.2);
+    });
+
+    it('reads a compact line word by word exactly as the member loop reads it', () => {
+      let compact = 0;
+      const runs = 5000;
+      fc.assert(
+        fc.property(compactLine, (line) => {
+          const { bytes, end } = lineBuffer(line);
+          const byWords = new ScannedEvent();
+          const byMembers = new ScannedEvent();
+          const result = scanCompactLine(bytes, 0, end, byWords);
+          const expected = scanJsonMembers(bytes, 0, end, byMembers);
+          if (result !== NOT_COMPACT) {
+            compact++;
+            expect(result, line).toBe(expected);
+            expect({ ...byWords }, line).toEqual({ ...byMembers });
+          }
+          expect(scanJsonLine(bytes, 0, end, new ScannedEvent()), line).toBe(expected);
+        }),
+        { numRuns: runs },
+      );
+      // Most unmutated lines are compact, and the property needs them.
+      expect(compact / runs).toBeGreaterThan(0.3);
     });
 
     it('accepts the lines JSON.stringify writes for plain events', () => {
