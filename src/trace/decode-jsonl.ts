@@ -61,6 +61,29 @@ export class JsonLinesDecoder implements TraceDecoder, LineSink {
     return newline;
   }
 
+  /** Where the lines `takeLines` took last end (after the last one's LF). */
+  takenEnd = 0;
+
+  /**
+   * `LineSink.takeLines`: the run of lines from `start` that the scan worker scanned and the fast
+   * path accepts, written by `ChunkWriter.writePrescannedRun`. Each is checked and written as
+   * `scanLine` would: same record (start and limit), same row; the run stops at the first line
+   * that `scanLine` would not take from the worker's results, which it then handles.
+   */
+  takeLines(bytes: Buffer, start: number, scanLimit: number, scanReach: number, lineNumber: number): number {
+    const prescanned = this.prescanned;
+    if (prescanned === null || this.header === null || !this.fastPath) return 0;
+    const k = prescanned.find(start, Math.min(scanLimit, start + scanReach));
+    if (k === NOT_PRESCANNED) return 0;
+    const writer = this.sink.writer;
+    const taken = writer.writePrescannedRun(prescanned, k, bytes, this.nextIndex, lineNumber, scanLimit, scanReach, Infinity);
+    this.nextIndex += taken;
+    // The record that stopped the run (if any) is asked about again, line by line.
+    prescanned.resumeAt(k + taken);
+    this.takenEnd = writer.runEnd;
+    return taken;
+  }
+
   line(text: string, lineNumber: number): void {
     if (isBlank(text)) return;
     if (this.header === null && this.readHeader(text, lineNumber)) return;

@@ -112,6 +112,11 @@ export class PrescannedLines {
     }
   }
 
+  /** The next `find` looks from record `k` on (a caller that read records `< k` itself). */
+  resumeAt(k: number): void {
+    this.cursor = k;
+  }
+
   /**
    * The record of the line at `start` scanned with limit `end`, or `NOT_PRESCANNED`. Starts must
    * be asked in increasing order.

@@ -397,6 +397,15 @@ export interface LineSink {
    * without a bounds check (reading past a typed array's end deoptimizes V8's code for the loop).
    */
   scanLine?(bytes: Buffer, start: number, end: number, lineNumber: number): number;
+  /**
+   * Optional, with `scanLine`: takes the run of lines from `start` on that `scanLine` would take
+   * one by one, each with the limit `min(scanLimit, its start + scanReach)`, in one call (the scan
+   * worker's results are consumed this way, scan-service.ts). Returns how many lines it took
+   * (0: none; the splitter then goes on line by line) and sets `takenEnd` to the position after
+   * the last one's LF. Lines, numbers and results are those of calling `scanLine` for each.
+   */
+  takeLines?(bytes: Buffer, start: number, scanLimit: number, scanReach: number, lineNumber: number): number;
+  readonly takenEnd?: number;
 }
 
 /**
@@ -433,6 +442,7 @@ export class LineSplitter {
     }
     const sink = this.sink;
     const scans = sink.scanLine !== undefined;
+    const takes = scans && sink.takeLines !== undefined;
     // A line the fast path accepts ends with its LF at most `maxLineBytes` after its start, and
     // at least `SCAN_SLACK_BYTES` before the end of the buffer (see `LineSink.scanLine`).
     const scanReach = this.maxLineBytes + 1;
@@ -444,6 +454,14 @@ export class LineSplitter {
       // A line that starts within `SCAN_SLACK_BYTES` of the end cannot end before the scan limit:
       // it is not offered to the fast path (which would refuse it, after reading past the buffer).
       if (scans && start < scanLimit) {
+        if (takes) {
+          const taken = (sink.takeLines as NonNullable<LineSink['takeLines']>)(buffer, start, scanLimit, scanReach, this.lineNumber);
+          if (taken > 0) {
+            this.lineNumber += taken;
+            start = (sink.takenEnd as number);
+            continue;
+          }
+        }
         const newline = (sink.scanLine as NonNullable<LineSink['scanLine']>)(buffer, start, Math.min(scanLimit, start + scanReach), this.lineNumber);
         if (newline >= 0) {
           this.lineNumber++;

@@ -113,6 +113,22 @@ describe('trace/scan-service', () => {
       vi.restoreAllMocks();
     });
 
+    it("refuses timestamps that go backwards inside a run of the worker's lines, as decoding alone does", async () => {
+      const path = join(dir, 'time-order.jsonl');
+      // Times rise by 2; every 997th line goes back by 3, far from any buffer's end.
+      const lines = Array.from({ length: 30000 }, (_, k) => `{"op":"alloc","id":${k},"type":"dict","size":64,"t":${2 * k - (k % 997 === 500 ? 3 : 0)}}`);
+      writeFileSync(path, `${lines.join('\n')}\n`);
+      for (const options of [
+        { lenient: true, maxErrors: 20, chunkRows: 16384 },
+        { lenient: true, maxErrors: 20, chunkRows: 7 },
+        { lenient: false, maxErrors: 5 },
+      ]) {
+        const inThread = await decodeObservably(path, 'never', options);
+        expect(JSON.stringify(inThread)).toContain('time-order');
+        expect(await decodeObservably(path, 'always', options), JSON.stringify(options)).toEqual(inThread);
+      }
+    });
+
     it("decodes most lines from the worker's results, and gives what decoding alone gives", async () => {
       const path = join(dir, 'many-buffers.jsonl');
       // Objects with integer and string ids, linked both ways, every op the fast path takes.
@@ -129,11 +145,12 @@ describe('trace/scan-service', () => {
       writeFileSync(path, `${lines.join('\n')}\n`);
       const inThread = await replayObservably(path, 'never', { lenient: false, maxErrors: 20, chunkRows: 16384 });
       expect(inThread).toHaveProperty('report');
-      const prescanned = vi.spyOn(ChunkWriter.prototype, 'writePrescanned');
+      const prescanned = vi.spyOn(ChunkWriter.prototype, 'writePrescannedRun');
       expect(await replayObservably(path, 'always', { lenient: false, maxErrors: 20, chunkRows: 16384 })).toEqual(inThread);
       expect(await decodeObservably(path, 'always', { lenient: false, maxErrors: 20 })).toEqual(await decodeObservably(path, 'never', { lenient: false, maxErrors: 20 }));
       // 'always' sends every buffer after the header to the worker; lines cut by a buffer end are scanned here.
-      expect(prescanned.mock.calls.length).toBeGreaterThan(lines.length / 2);
+      const rowsFromWorker = prescanned.mock.results.reduce((sum, result) => sum + (result.type === 'return' ? (result.value as number) : 0), 0);
+      expect(rowsFromWorker).toBeGreaterThan(lines.length / 2);
     });
   });
 
@@ -149,6 +166,8 @@ describe('trace/scan-service', () => {
       { weight: 1, arbitrary: fc.nat({ max: 3 }).map((id) => `{"op":"decref","id":"o${id}"}`) },
       { weight: 1, arbitrary: fc.constantFrom('{"op":"collect"}', '{"op":"mark","label":"m"}') },
       { weight: 1, arbitrary: fc.constantFrom('{"op":"alloc","id":1}', 'not json', '{"op":"nop"}', '{"op":"free","id":"x","t":-1}') },
+      // Timestamps: the first sets the clock; a smaller one later goes backwards (a decode error).
+      { weight: 1, arbitrary: fc.tuple(fc.nat({ max: 9 }), fc.nat({ max: 50 })).map(([id, t]) => `{"op":"incref","id":${id},"t":${t}}`) },
     );
 
     /**
