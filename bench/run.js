@@ -11,7 +11,8 @@
  * What is measured, each next to what it should be compared with (issue 7):
  *   1. end to end: `memreplay replay FILE` as a whole process (startup, decoding with full
  *      validation, replay with the default collector and allocator, report), JSON Lines and CSV,
- *      against `cat FILE > /dev/null` and `JSON.parse` of each line alone;
+ *      against `cat FILE > /dev/null` and `JSON.parse` of each line alone; JSON Lines also
+ *      pinned to one core (`taskset -c 0`, when the machine has it);
  *   2. the same heap operations run by CPython (the oracle's timed loop, src/oracle/cpython.ts);
  *   3. replay alone: `replayChunks` over chunks decoded beforehand (`readAllChunks`);
  *   4. peak RSS of the whole process from the small to the large trace;
@@ -82,10 +83,17 @@ function timeCommand(command, args) {
   return ms;
 }
 
-/** Runs the CLI of checkout `root` as a whole process (bench/child.js): wall ms and peak RSS. */
-function runCli(root, args) {
+/** `taskset`, to pin a process to one core, when this machine has it (util-linux). */
+const TASKSET = spawnSync('taskset', ['--version'], { stdio: 'ignore' }).status === 0;
+
+/**
+ * Runs the CLI of checkout `root` as a whole process (bench/child.js): wall ms and peak RSS.
+ * `oneCore`: pinned to the first core with `taskset -c 0` (the process then sees one core).
+ */
+function runCli(root, args, oneCore = false) {
   const start = performance.now();
-  const result = spawnSync(process.execPath, [CHILD, root, ...args], { stdio: ['ignore', 'ignore', 'pipe', 'pipe'], maxBuffer: 64 * 2 ** 20 });
+  const command = oneCore ? ['taskset', ['-c', '0', process.execPath, CHILD, root, ...args]] : [process.execPath, [CHILD, root, ...args]];
+  const result = spawnSync(command[0], command[1], { stdio: ['ignore', 'ignore', 'pipe', 'pipe'], maxBuffer: 64 * 2 ** 20 });
   const ms = performance.now() - start;
   const report = JSON.parse(String(result.output[3]).trim().split('\n').pop() ?? '{}');
   if (result.status !== 0) throw new Error(`memreplay ${args.join(' ')} (${root}) exited with ${result.status}: ${String(result.stderr).slice(0, 2000)}`);
@@ -93,8 +101,8 @@ function runCli(root, args) {
 }
 
 /** The median of `runs` whole-process replays of `file`. */
-function measureReplay(root, file, events, runs) {
-  const samples = Array.from({ length: runs }, () => runCli(root, ['replay', file]));
+function measureReplay(root, file, events, runs, oneCore = false) {
+  const samples = Array.from({ length: runs }, () => runCli(root, ['replay', file], oneCore));
   const ms = median(samples.map((s) => s.ms));
   return { events, ms: round(ms), eventsPerSecond: Math.round(events / (ms / 1000)), maxRssBytes: Math.max(...samples.map((s) => s.maxRssBytes)), runsMs: samples.map((s) => round(s.ms)) };
 }
@@ -213,6 +221,10 @@ async function measureCheckout(root, inputs, sizes, options, log) {
   const results = {};
   log(`  replay ${inputs.large} ...`);
   results.jsonl = measureReplay(root, inputs.large, sizes.large, options.runs);
+  if (TASKSET) {
+    log(`  replay ${inputs.large} on one core ...`);
+    results.jsonlOneCore = measureReplay(root, inputs.large, sizes.large, options.runs, true);
+  }
   log(`  replay ${inputs.csv} ...`);
   results.csv = measureReplay(root, inputs.csv, sizes.csv, options.runs);
   log(`  replay ${inputs.small} ...`);
@@ -259,6 +271,7 @@ const mark = (met) => (met === null ? '' : met ? 'met' : 'MISSED');
 function rowsOf(label, r, t) {
   return [
     [`replay web ${r.jsonl.events / 1e6}M .jsonl (whole process)`, millions(r.jsonl.eventsPerSecond), `${r.jsonl.ms} ms`, `>= ${millions(TARGETS.jsonlEventsPerSecond)} ${mark(t.met.jsonl)}`],
+    ...(r.jsonlOneCore === undefined ? [] : [[`replay web ${r.jsonlOneCore.events / 1e6}M .jsonl, pinned to one core`, millions(r.jsonlOneCore.eventsPerSecond), `${r.jsonlOneCore.ms} ms`, '']]),
     [`replay web ${r.csv.events / 1e6}M .csv (whole process)`, millions(r.csv.eventsPerSecond), `${r.csv.ms} ms`, `>= ${millions(TARGETS.csvEventsPerSecond)} ${mark(t.met.csv)}`],
     [`replay web ${r.jsonlSmall.events / 1e6}M .jsonl (whole process)`, millions(r.jsonlSmall.eventsPerSecond), `${r.jsonlSmall.ms} ms`, ''],
     [`replay alone, ${r.replayAlone.events / 1e6}M events: warm median`, millions(r.replayAlone.warmMedianEventsPerSecond), `${r.replayAlone.warmMedianMs} ms`, `>= ${millions(TARGETS.replayAloneEventsPerSecond)} ${mark(t.met.replayAlone)}`],

@@ -25,6 +25,7 @@
  */
 import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { PrescannedLines } from './prescanned.js';
@@ -91,9 +92,14 @@ export function scanWorkerEntry(): URL {
   return here.endsWith('.ts') ? new URL('../../dist/trace/scan-worker.js', here) : new URL('./scan-worker.js', here);
 }
 
-/** True when `path` deserves a scan worker under `decodeInWorker: 'auto'`: a regular file of at least `WORKER_MIN_FILE_BYTES`, and a built worker. */
+/**
+ * True when `path` deserves a scan worker under `decodeInWorker: 'auto'`: a regular file of at
+ * least `WORKER_MIN_FILE_BYTES`, a built worker, and a second core to run it on (on one core, as
+ * under `taskset -c 0` or a one-CPU container, the two threads take turns and the worker's own
+ * costs make a 10M-event replay 40% slower).
+ */
 export async function worthAWorker(path: string): Promise<boolean> {
-  if (path === '-') return false;
+  if (path === '-' || availableParallelism() < 2) return false;
   try {
     const info = await stat(path);
     return info.isFile() && info.size >= WORKER_MIN_FILE_BYTES && existsSync(fileURLToPath(scanWorkerEntry()));
