@@ -24,6 +24,7 @@ import { AllocationGroups } from './groups.js';
 import { Heap, ObjectFlag, type DeallocationObserver, type ListId } from './heap.js';
 import { NumericIdMap } from './id-map.js';
 import { ReplayStatistics, type MemorySampleSource } from './statistics.js';
+import { Tombstones } from './tombstones.js';
 import { ensureLength } from '../typed-arrays.js';
 
 /** How a replay is configured (resolved from the options and the trace's header). */
@@ -76,7 +77,7 @@ export class ReplayEngine implements CollectorHost, DeallocationObserver {
   private collectingAt = -1;
   private collectingLine = 0;
 
-  private readonly tombstones = new Map<number | string, { event: number; line: number }>();
+  private readonly tombstones = new Tombstones(TOMBSTONES);
 
   /** What the sampler reads, made once so that a sample allocates nothing here. */
   private readonly generationSize: (generation: number) => number;
@@ -193,9 +194,13 @@ export class ReplayEngine implements CollectorHost, DeallocationObserver {
     const idString = key < 0 ? chunk.strings[-key - 1] : undefined;
     const group = this.groups.groupOf(typeId, chunk.site[i]);
     const slot = heap.createObject(key < 0 ? NaN : key, idString, group, kind, size, objectFlags);
-    if (idString === undefined) this.numericIds.set(key, slot);
-    else this.stringIds.set(idString, slot);
-    if (this.tombstones.size > 0) this.tombstones.delete(idString ?? key);
+    if (idString === undefined) {
+      this.numericIds.set(key, slot);
+      this.tombstones.forgetNumber(key);
+    } else {
+      this.stringIds.set(idString, slot);
+      this.tombstones.forgetString(idString);
+    }
 
     // Without an allocator model, blocks are a placeholder handle (0): the free lists still decide
     // what counts as a GC allocation.
@@ -317,11 +322,7 @@ export class ReplayEngine implements CollectorHost, DeallocationObserver {
   }
 
   private remember(id: number | string): void {
-    if (this.tombstones.size >= TOMBSTONES) {
-      const oldest = this.tombstones.keys().next();
-      if (!oldest.done) this.tombstones.delete(oldest.value);
-    }
-    this.tombstones.set(id, { event: this.collectingAt, line: this.collectingLine });
+    this.tombstones.remember(id, { event: this.collectingAt, line: this.collectingLine });
   }
 
   // ---------------------------------------------------------------------------------------------
