@@ -119,6 +119,20 @@ export class CsvDecoder implements TraceDecoder, LineSink {
     this.header ??= defaultHeader();
   }
 
+  /** Where the lines `takeLines` took last end (after the last one's LF). */
+  takenEnd = 0;
+
+  /** `LineSink.takeLines`: as in decode-jsonl.ts, for the one-line records `scanLine` takes. */
+  takeLines(bytes: Buffer, start: number, scanLimit: number, scanReach: number, lineNumber: number): number {
+    const prescanned = this.prescanned;
+    if (prescanned === null || this.inRecord || this.scanner === null) return 0;
+    const writer = this.sink.writer;
+    const taken = writer.writePrescannedLines(prescanned, bytes, start, scanLimit, scanReach, this.nextIndex, lineNumber);
+    this.nextIndex += taken;
+    this.takenEnd = writer.runEnd;
+    return taken;
+  }
+
   /** The fast path (scan-csv.ts): a one-line record with no quote, once the header row is read. */
   scanLine(bytes: Buffer, start: number, end: number, lineNumber: number): number {
     if (this.inRecord || this.scanner === null) return -1;

@@ -66,20 +66,16 @@ export class JsonLinesDecoder implements TraceDecoder, LineSink {
 
   /**
    * `LineSink.takeLines`: the run of lines from `start` that the scan worker scanned and the fast
-   * path accepts, written by `ChunkWriter.writePrescannedRun`. Each is checked and written as
+   * path accepts, written by `ChunkWriter.writePrescannedLines`. Each is checked and written as
    * `scanLine` would: same record (start and limit), same row; the run stops at the first line
    * that `scanLine` would not take from the worker's results, which it then handles.
    */
   takeLines(bytes: Buffer, start: number, scanLimit: number, scanReach: number, lineNumber: number): number {
     const prescanned = this.prescanned;
     if (prescanned === null || this.header === null || !this.fastPath) return 0;
-    const k = prescanned.find(start, Math.min(scanLimit, start + scanReach));
-    if (k === NOT_PRESCANNED) return 0;
     const writer = this.sink.writer;
-    const taken = writer.writePrescannedRun(prescanned, k, bytes, this.nextIndex, lineNumber, scanLimit, scanReach, Infinity);
+    const taken = writer.writePrescannedLines(prescanned, bytes, start, scanLimit, scanReach, this.nextIndex, lineNumber);
     this.nextIndex += taken;
-    // The record that stopped the run (if any) is asked about again, line by line.
-    prescanned.resumeAt(k + taken);
     this.takenEnd = writer.runEnd;
     return taken;
   }

@@ -19,7 +19,7 @@ import { eventValidators } from './schema.js';
 import type { EventValidators } from './schema.js';
 import { AllocFlag, CHUNK_ROWS, Finalizer, Op, createChunk, isOpName } from './types.js';
 import type { EventChunk, ObjectId, StringTable, TraceEvent } from './types.js';
-import { FLOATS, Float, INTS, Int } from './prescanned.js';
+import { FLOATS, Float, INTS, Int, NOT_PRESCANNED } from './prescanned.js';
 import type { PrescannedLines } from './prescanned.js';
 import type { ScannedEvent } from './scanned-event.js';
 
@@ -197,6 +197,21 @@ export class ChunkWriter {
    */
   writePrescanned(lines: PrescannedLines, k: number, bytes: Buffer, index: number, line: number): boolean {
     return this.writePrescannedRun(lines, k, bytes, index, line, lines.ints[k * INTS + Int.end], Infinity, 1) === 1;
+  }
+
+  /**
+   * `LineSink.takeLines` for a decoder with the scan worker's results `lines`: the run of lines
+   * from `start` on (see `writePrescannedRun`), as events `index, …` from line `line` on. Returns
+   * how many it wrote (0 when the line at `start` was not scanned ahead); `runEnd` is then the
+   * position after the last one's LF, and `lines` is left to be asked about the line after it.
+   */
+  writePrescannedLines(lines: PrescannedLines, bytes: Buffer, start: number, scanLimit: number, scanReach: number, index: number, line: number): number {
+    const k = lines.find(start, Math.min(scanLimit, start + scanReach));
+    if (k === NOT_PRESCANNED) return 0;
+    const written = this.writePrescannedRun(lines, k, bytes, index, line, scanLimit, scanReach, Infinity);
+    // The record that stopped the run (if any) is asked about again, line by line.
+    lines.resumeAt(k + written);
+    return written;
   }
 
   /**
