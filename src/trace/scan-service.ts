@@ -19,7 +19,8 @@
  * to the trace's as rows are written, which costs an array read instead of a hash lookup.)
  * A first version decoded in the worker and forwarded errors in order; the worker then carried
  * ~200 ns per event while this thread, replaying at ~70, waited. Both threads now carry about
- * the same load.
+ * the same load. This thread takes the results in runs of consecutive lines (`LineSink.takeLines`,
+ * `ChunkWriter.writePrescannedRun`), which halved its cost per line.
  *
  * Memory is bounded: at most `READ_AHEAD_BUFFERS` buffers (with their results) are in flight.
  */
@@ -36,7 +37,7 @@ import type { TraceEncoding } from './types.js';
  * more than it saves. Measured on 2-core machines with `web` traces (about 62 bytes an event):
  * the worker saves about 55 ns per event once both threads are warm, but costs about 175 ms up
  * front (the thread's start, its cold scanner, and this thread waiting for the first results), so
- * it breaks even near 3 million events: 1M events replay 16% faster without it, 5M 7% faster
+ * it breaks even near 3 million events: 1M events replay 19% faster without it, 5M 8% faster
  * with it (bench/run.js and `node bench/run.js --baseline` measure both sides).
  */
 export const WORKER_MIN_FILE_BYTES = 192 * 1024 * 1024;

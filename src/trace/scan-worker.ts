@@ -31,8 +31,9 @@ let csv: { columns: readonly string[]; scanner: CsvLineScanner } | null = null;
 /**
  * The line starts are those of `LineSplitter.push`: the buffer's first byte when it starts a
  * line, then the byte after each newline, as long as they are before `length - SCAN_SLACK_BYTES`;
- * the limit is `min(length - SCAN_SLACK_BYTES, start + MAX_EVENT_BYTES + 1)`, as there. After a line the scanner takes, the next starts
- * after its newline; after one it leaves, after the next newline.
+ * the limit is `min(length - SCAN_SLACK_BYTES, start + MAX_EVENT_BYTES + 1)`, as there. After a
+ * line the scanner takes, the next starts after its newline; after one it leaves, after the next
+ * newline.
  */
 function scanBuffer(request: ScanRequest): ScanResponse {
   const bytes = Buffer.from(request.buffer, 0, request.length);

@@ -458,7 +458,7 @@ export class LineSplitter {
           const taken = (sink.takeLines as NonNullable<LineSink['takeLines']>)(buffer, start, scanLimit, scanReach, this.lineNumber);
           if (taken > 0) {
             this.lineNumber += taken;
-            start = (sink.takenEnd as number);
+            start = sink.takenEnd as number;
             continue;
           }
         }
