@@ -14,7 +14,8 @@
  *      against `cat FILE > /dev/null` and `JSON.parse` of each line alone; JSON Lines also
  *      pinned to one core (`taskset -c 0`, when the machine has it);
  *   2. the same heap operations run by CPython (the oracle's timed loop, src/oracle/cpython.ts);
- *   3. replay alone: `replayChunks` over chunks decoded beforehand (`readAllChunks`);
+ *   3. replay alone: `replayChunks` over chunks decoded beforehand, in a process of its own
+ *      (bench/replay-alone.js);
  *   4. peak RSS of the whole process from the small to the large trace;
  *   5. startup: `memreplay --version` and `memreplay validate` of a small trace.
  * Inputs are made by `memreplay generate` (workload `web`) in a temporary directory.
@@ -29,6 +30,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
 const CHILD = join(HERE, 'child.js');
+const REPLAY_ALONE = join(HERE, 'replay-alone.js');
 
 /** Input sizes, in events. */
 const SIZES = {
@@ -139,43 +141,23 @@ async function measureJsonParse(file, limit) {
   return { events, ms: round(ms), eventsPerSecond: Math.round(events / (ms / 1000)), checksum };
 }
 
-/** `replayChunks` over chunks decoded beforehand: the first (cold) run, and the median and best of the warm ones. */
-async function measureReplayAlone(root, file) {
-  const load = (path) => import(pathToFileURL(join(root, 'dist', path)).href);
-  const [{ Diagnostics }, { openTrace, readAllChunks }, { replayChunks }, { choosePolicy }, { freeListConfig }, { createPool, defaultPoolFor, defaultPoolParamsFor }] = await Promise.all([
-    load('trace/diagnostics.js'),
-    load('trace/index.js'),
-    load('replay/index.js'),
-    load('gc/index.js'),
-    load('pool/free-list.js'),
-    load('pool/index.js'),
-  ]);
-  const trace = await openTrace(file, { diagnostics: new Diagnostics(), decodeInWorker: 'never' });
-  const chunks = await readAllChunks(trace);
-  const events = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
-  const meta = trace.header.meta;
-  const once = () => {
-    // The defaults of `memreplay replay`: the collector of meta.python and its allocator.
-    const policy = choosePolicy(undefined, typeof meta.python === 'string' ? meta.python : undefined);
-    const version = policy.release.minor;
-    const pool = createPool(defaultPoolFor(version), defaultPoolParamsFor(version));
-    const start = performance.now();
-    replayChunks(
-      { ...trace, chunks: () => chunks },
-      { policy, oldObjects: typeof meta.oldObjects === 'number' ? meta.oldObjects : 0, automaticCollection: true, freeLists: freeListConfig(policy.release.freeLists), pool, diagnostics: new Diagnostics() },
-    );
-    return performance.now() - start;
-  };
-  const cold = once();
-  const warm = Array.from({ length: 8 }, once);
+/**
+ * `replayChunks` over chunks decoded beforehand (bench/replay-alone.js): the first (cold) run, and
+ * the median and best of the warm ones. In a process of its own, so that nothing this one holds
+ * (the CPython baseline's million parsed events) costs it garbage-collection time.
+ */
+function measureReplayAlone(root, file) {
+  const result = spawnSync(process.execPath, [REPLAY_ALONE, root, file], { encoding: 'utf8', maxBuffer: 16 * 2 ** 20 });
+  if (result.status !== 0) throw new Error(`bench/replay-alone.js (${root}) exited with ${result.status}: ${result.stderr.slice(0, 2000)}`);
+  const { events, coldMs, warmMs } = JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}');
   const rate = (ms) => Math.round(events / (ms / 1000));
   return {
     events,
-    coldMs: round(cold),
-    coldEventsPerSecond: rate(cold),
-    warmMedianMs: round(median(warm)),
-    warmMedianEventsPerSecond: rate(median(warm)),
-    warmBestEventsPerSecond: rate(Math.min(...warm)),
+    coldMs: round(coldMs),
+    coldEventsPerSecond: rate(coldMs),
+    warmMedianMs: round(median(warmMs)),
+    warmMedianEventsPerSecond: rate(median(warmMs)),
+    warmBestEventsPerSecond: rate(Math.min(...warmMs)),
   };
 }
 
@@ -230,7 +212,7 @@ async function measureCheckout(root, inputs, sizes, options, log) {
   log(`  replay ${inputs.small} ...`);
   results.jsonlSmall = measureReplay(root, inputs.small, sizes.small, options.runs);
   log(`  replay alone (${sizes.replayAlone} events decoded beforehand) ...`);
-  results.replayAlone = await measureReplayAlone(root, inputs.replayAlone);
+  results.replayAlone = measureReplayAlone(root, inputs.replayAlone);
   log('  startup ...');
   results.startup = {
     version: measureStartup(root, ['--version'], options.startupRuns),
