@@ -124,10 +124,14 @@ export class CsvDecoder implements TraceDecoder, LineSink {
 
   /** `LineSink.takeLines`: as in decode-jsonl.ts, for the one-line records `scanLine` takes. */
   takeLines(bytes: Buffer, start: number, scanLimit: number, scanReach: number, lineNumber: number): number {
+    const scanner = this.scanner;
+    if (this.inRecord || scanner === null) return 0;
     const prescanned = this.prescanned;
-    if (prescanned === null || this.inRecord || this.scanner === null) return 0;
     const writer = this.sink.writer;
-    const taken = writer.writePrescannedLines(prescanned, bytes, start, scanLimit, scanReach, this.nextIndex, lineNumber);
+    const taken =
+      prescanned === null
+        ? writer.writeScannedRun((b, s, e, event) => scanner.scan(b, s, e, event), this.scanned, bytes, start, scanLimit, scanReach, this.nextIndex, lineNumber)
+        : writer.writePrescannedLines(prescanned, bytes, start, scanLimit, scanReach, this.nextIndex, lineNumber);
     this.nextIndex += taken;
     this.takenEnd = writer.runEnd;
     return taken;

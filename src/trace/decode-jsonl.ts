@@ -65,16 +65,19 @@ export class JsonLinesDecoder implements TraceDecoder, LineSink {
   takenEnd = 0;
 
   /**
-   * `LineSink.takeLines`: the run of lines from `start` that the scan worker scanned and the fast
-   * path accepts, written by `ChunkWriter.writePrescannedLines`. Each is checked and written as
-   * `scanLine` would: same record (start and limit), same row; the run stops at the first line
-   * that `scanLine` would not take from the worker's results, which it then handles.
+   * `LineSink.takeLines`: the run of lines from `start` that the fast path accepts, scanned here
+   * (`ChunkWriter.writeScannedRun`) or by the scan worker (`writePrescannedLines`). Each is
+   * checked and written as `scanLine` would: same scan limit, same row; the run stops at the
+   * first line that `scanLine` would not take, which it then handles.
    */
   takeLines(bytes: Buffer, start: number, scanLimit: number, scanReach: number, lineNumber: number): number {
+    if (this.header === null || !this.fastPath) return 0;
     const prescanned = this.prescanned;
-    if (prescanned === null || this.header === null || !this.fastPath) return 0;
     const writer = this.sink.writer;
-    const taken = writer.writePrescannedLines(prescanned, bytes, start, scanLimit, scanReach, this.nextIndex, lineNumber);
+    const taken =
+      prescanned === null
+        ? writer.writeScannedRun(scanJsonLine, this.scanned, bytes, start, scanLimit, scanReach, this.nextIndex, lineNumber)
+        : writer.writePrescannedLines(prescanned, bytes, start, scanLimit, scanReach, this.nextIndex, lineNumber);
     this.nextIndex += taken;
     this.takenEnd = writer.runEnd;
     return taken;

@@ -33,6 +33,9 @@ function continuesRun(ints: Int32Array, floats: Float64Array, k: number, start: 
   return ints[i + Int.start] === start && ints[i + Int.end] === Math.min(scanLimit, start + scanReach) && ints[i + Int.newline] >= 0 && !(floats[k * FLOATS + Float.time] < lastTime);
 }
 
+/** A fast-path scanner (scan-json.ts, scan-csv.ts): the LF of the line at `start` it read into `event`, or -1. */
+export type LineScanner = (bytes: Buffer, start: number, end: number, event: ScannedEvent) => number;
+
 /** Largest id that survives a round trip through a float64 column (2^53 - 1). */
 const MAX_INTEGER_ID = Number.MAX_SAFE_INTEGER;
 
@@ -172,7 +175,52 @@ export class ChunkWriter {
     // NaN (no `t`) compares false.
     if (time < this.lastTime) return false;
     const row = this.openRow(index);
-    const chunk = this.backing as EventChunk;
+    this.fillScannedRow(this.backing as EventChunk, row, event, bytes);
+    this.closeRow(row, event.op, time, line, index);
+    return true;
+  }
+
+  /**
+   * `LineSink.takeLines` without the scan worker: scans the lines from `start` on with `scan`
+   * (the decoder's fast-path scanner, into `event`), each with the limit `min(scanLimit, start +
+   * scanReach)`, and writes each as `writeScanned` would, as events `index, …` from line `line`
+   * on, until a line the fast path leaves or whose timestamp goes backwards (it is written
+   * nothing; the decoder then takes it line by line). Returns how many it wrote; `runEnd` is
+   * then the position after the last one's LF.
+   */
+  writeScannedRun(scan: LineScanner, event: ScannedEvent, bytes: Buffer, start: number, scanLimit: number, scanReach: number, index: number, line: number): number {
+    let written = 0;
+    let lastTime = this.lastTime;
+    let newline = scan(bytes, start, Math.min(scanLimit, start + scanReach), event);
+    // NaN (no `t`) compares false.
+    while (newline >= 0 && !(event.time < lastTime)) {
+      const row0 = this.openRow(index + written);
+      const chunk = this.backing as EventChunk;
+      const rowEnd = this.chunkRows;
+      let row = row0;
+      for (;;) {
+        const time = event.time;
+        this.fillScannedRow(chunk, row, event, bytes);
+        chunk.op[row] = event.op;
+        chunk.time[row] = time;
+        chunk.line[row] = line + written;
+        if (time === time) lastTime = time;
+        row++;
+        written++;
+        start = newline + 1;
+        newline = start < scanLimit ? scan(bytes, start, Math.min(scanLimit, start + scanReach), event) : -1;
+        if (row === rowEnd || newline < 0 || event.time < lastTime) break;
+      }
+      this.rows = row;
+      this.lastTime = lastTime;
+      if (row === rowEnd) this.closeSegment(index + written);
+    }
+    this.runEnd = start;
+    return written;
+  }
+
+  /** The columns of a scanned event's row other than op, time and line (`writeScanned`). */
+  private fillScannedRow(chunk: EventChunk, row: number, event: ScannedEvent, bytes: Buffer): void {
     const op = event.op;
     chunk.obj[row] = event.objStart < 0 ? event.objValue : this.keyOf(bytes.toString('latin1', event.objStart, event.objEnd));
     if (op === Op.alloc) {
@@ -185,8 +233,6 @@ export class ChunkWriter {
     } else if (op === Op.link || op === Op.unlink) {
       chunk.arg[row] = event.argStart < 0 ? event.argValue : this.keyOf(bytes.toString('latin1', event.argStart, event.argEnd));
     }
-    this.closeRow(row, op, time, line, index);
-    return true;
   }
 
   /**

@@ -445,6 +445,13 @@ describe('trace/fast path', () => {
         if (written) counter.rows++;
         return written;
       });
+      // Runs of lines (`LineSink.takeLines`) write their rows without `writeScanned`.
+      const originalRun = ChunkWriter.prototype.writeScannedRun;
+      vi.spyOn(ChunkWriter.prototype, 'writeScannedRun').mockImplementation(function (this: ChunkWriter, ...args: Parameters<ChunkWriter['writeScannedRun']>) {
+        const written = originalRun.apply(this, args);
+        counter.rows += written;
+        return written;
+      });
       return counter;
     }
 
