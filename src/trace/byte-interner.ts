@@ -24,7 +24,11 @@ export class ByteInterner {
   private mask = INITIAL_BUCKETS - 1;
   private count = 0;
   private arena = new Uint8Array(1 << 14);
+  private arenaView = new DataView(this.arena.buffer);
   private arenaUsed = 0;
+  /** The buffer `view` reads (made again when `intern` is given another buffer). */
+  private viewBytes: Uint8Array | null = null;
+  private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(4));
 
   constructor(readonly table: StringTable) {}
 
@@ -33,21 +37,37 @@ export class ByteInterner {
     const length = end - start;
     const hash = sampledHash(bytes, start, end);
     const buckets = this.buckets;
-    const arena = this.arena;
     const mask = this.mask;
     for (let b = hash & mask; ; b = (b + 1) & mask) {
       const at = b * BUCKET_INTS;
       const idPlusOne = buckets[at + 3];
       if (idPlusOne === 0) break;
       if (buckets[at] !== hash || buckets[at + 2] !== length) continue;
-      const from = buckets[at + 1] - start;
-      let k = start;
-      while (k < end && arena[from + k] === bytes[k]) k++;
-      if (k === end) return idPlusOne - 1;
+      if (this.sameBytes(bytes, start, end, buckets[at + 1])) return idPlusOne - 1;
     }
     const id = this.table.intern(bytes.toString('latin1', start, end));
     if (this.count < MAX_CACHED_SPELLINGS && this.arenaUsed + length <= MAX_CACHED_BYTES) this.remember(hash, bytes, start, end, id);
     return id;
+  }
+
+  /**
+   * True when `bytes[start, end)` equals the `end - start` bytes at `offset` in the arena:
+   * compared four bytes at a time through DataViews (sites are tens of bytes long, and this runs
+   * for the type and the site of every allocation), then byte by byte.
+   */
+  private sameBytes(bytes: Buffer, start: number, end: number, offset: number): boolean {
+    if (bytes !== this.viewBytes) {
+      this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      this.viewBytes = bytes;
+    }
+    const view = this.view;
+    const arenaView = this.arenaView;
+    const from = offset - start;
+    let k = start;
+    for (; k + 4 <= end; k += 4) if (view.getInt32(k, true) !== arenaView.getInt32(from + k, true)) return false;
+    const arena = this.arena;
+    for (; k < end; k++) if (arena[from + k] !== bytes[k]) return false;
+    return true;
   }
 
   private remember(hash: number, bytes: Buffer, start: number, end: number, id: number): void {
@@ -58,6 +78,7 @@ export class ByteInterner {
       const grown = new Uint8Array(size);
       grown.set(this.arena.subarray(0, this.arenaUsed));
       this.arena = grown;
+      this.arenaView = new DataView(grown.buffer);
     }
     this.arena.set(bytes.subarray(start, end), this.arenaUsed);
     this.place(this.buckets, this.mask, hash, this.arenaUsed, length, id + 1);
