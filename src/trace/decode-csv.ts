@@ -24,7 +24,7 @@ import type { EventSink } from './encode.js';
 import { canonicalIntegerOf } from './encode.js';
 import { defaultHeader, unreadableEventDetail } from './decode-json.js';
 import { isBlank } from './decode-jsonl.js';
-import { INTS, Int, NOT_PRESCANNED } from './prescanned.js';
+import { NOT_PRESCANNED } from './prescanned.js';
 import type { PrescannedLines } from './prescanned.js';
 import { CsvLineScanner } from './scan-csv.js';
 import { ScannedEvent } from './scanned-event.js';
@@ -147,7 +147,7 @@ export class CsvDecoder implements TraceDecoder, LineSink {
       newline = this.scanner.scan(bytes, start, end, this.scanned);
       if (newline < 0 || !this.sink.writer.writeScanned(this.scanned, bytes, this.nextIndex, lineNumber)) return -1;
     } else {
-      newline = (prescanned as PrescannedLines).ints[k * INTS + Int.newline];
+      newline = (prescanned as PrescannedLines).newline[k];
       if (newline < 0 || !this.sink.writer.writePrescanned(prescanned as PrescannedLines, k, bytes, this.nextIndex, lineNumber)) return -1;
     }
     this.nextIndex++;

@@ -8,7 +8,7 @@
  */
 import type { EventSink } from './encode.js';
 import { MAX_EVENT_DEPTH, acceptJsonText, defaultHeader, exceedsDepth, unreadableEventDetail } from './decode-json.js';
-import { INTS, Int, NOT_PRESCANNED } from './prescanned.js';
+import { NOT_PRESCANNED } from './prescanned.js';
 import type { PrescannedLines } from './prescanned.js';
 import { scanJsonLine } from './scan-json.js';
 import { ScannedEvent } from './scanned-event.js';
@@ -54,7 +54,7 @@ export class JsonLinesDecoder implements TraceDecoder, LineSink {
       newline = scanJsonLine(bytes, start, end, this.scanned);
       if (newline < 0 || !this.sink.writer.writeScanned(this.scanned, bytes, this.nextIndex, lineNumber)) return -1;
     } else {
-      newline = (prescanned as PrescannedLines).ints[k * INTS + Int.newline];
+      newline = (prescanned as PrescannedLines).newline[k];
       if (newline < 0 || !this.sink.writer.writePrescanned(prescanned as PrescannedLines, k, bytes, this.nextIndex, lineNumber)) return -1;
     }
     this.nextIndex++;

@@ -19,19 +19,9 @@ import { eventValidators } from './schema.js';
 import type { EventValidators } from './schema.js';
 import { AllocFlag, CHUNK_ROWS, Finalizer, Op, createChunk, isOpName } from './types.js';
 import type { EventChunk, ObjectId, StringTable, TraceEvent } from './types.js';
-import { FLOATS, Float, INTS, Int, NOT_PRESCANNED } from './prescanned.js';
+import { NOT_PRESCANNED } from './prescanned.js';
 import type { PrescannedLines } from './prescanned.js';
 import type { ScannedEvent } from './scanned-event.js';
-
-/**
- * True when record `k` goes on a run of `ChunkWriter.writePrescannedRun`: it is the line at
- * `start`, scanned with the limit the splitter uses, accepted by the fast path, and its timestamp
- * does not go backwards (NaN, no `t`, compares false).
- */
-function continuesRun(ints: Int32Array, floats: Float64Array, k: number, start: number, scanLimit: number, scanReach: number, lastTime: number): boolean {
-  const i = k * INTS;
-  return ints[i + Int.start] === start && ints[i + Int.end] === Math.min(scanLimit, start + scanReach) && ints[i + Int.newline] >= 0 && !(floats[k * FLOATS + Float.time] < lastTime);
-}
 
 /** A fast-path scanner (scan-json.ts, scan-csv.ts): the LF of the line at `start` it read into `event`, or -1. */
 export type LineScanner = (bytes: Buffer, start: number, end: number, event: ScannedEvent) => number;
@@ -242,7 +232,7 @@ export class ChunkWriter {
    * that ids are assigned exactly as `writeScanned` would assign them.
    */
   writePrescanned(lines: PrescannedLines, k: number, bytes: Buffer, index: number, line: number): boolean {
-    return this.writePrescannedRun(lines, k, bytes, index, line, lines.ints[k * INTS + Int.end], Infinity, 1) === 1;
+    return this.writePrescannedRun(lines, k, bytes, index, line, lines.end[k], Infinity, 1) === 1;
   }
 
   /**
@@ -270,63 +260,76 @@ export class ChunkWriter {
    * chunk's columns are held in locals between chunk boundaries, which is what makes a run cheaper.
    */
   writePrescannedRun(lines: PrescannedLines, first: number, bytes: Buffer, index: number, line: number, scanLimit: number, scanReach: number, maxRecords: number): number {
-    const ints = lines.ints;
-    const floats = lines.floats;
+    const { start: starts, end: ends, newline: newlines, time: times } = lines;
     const last = Math.min(lines.count, first + maxRecords);
     let k = first;
-    let start = ints[k * INTS + Int.start];
+    let start = starts[k];
     let lastTime = this.lastTime;
     let stopped = false;
     while (!stopped && k < last) {
-      // The next record is checked before a row is opened for it: a refused one touches nothing.
-      if (!continuesRun(ints, floats, k, start, scanLimit, scanReach, lastTime)) break;
-      const row0 = this.openRow(index + (k - first));
-      const chunk = this.backing as EventChunk;
-      const { op: opColumn, obj, arg, aux, site, flags, time: timeColumn, line: lineColumn } = chunk;
-      const rowEnd = Math.min(this.chunkRows, row0 + (last - k));
-      let row = row0;
-      while (row < rowEnd) {
-        const i = k * INTS;
-        const f = k * FLOATS;
-        if (!continuesRun(ints, floats, k, start, scanLimit, scanReach, lastTime)) {
+      // How far the run goes in this chunk: each record is the line at `start`, scanned with the
+      // splitter's limit, accepted, and not going back in time (NaN, no `t`, compares false). A
+      // record that ends the run is written nothing.
+      const row0 = this.rows === this.chunkRows || this.backing === null ? 0 : this.rows;
+      const room = Math.min(this.chunkRows - row0, last - k);
+      let n = 0;
+      while (n < room) {
+        const j = k + n;
+        if (starts[j] !== start || ends[j] !== Math.min(scanLimit, start + scanReach) || newlines[j] < 0) {
           stopped = true;
           break;
         }
-        const newline = ints[i + Int.newline];
-        const time = floats[f + Float.time];
-        const op = ints[i + Int.op];
-        const objStart = ints[i + Int.objStart];
-        obj[row] = objStart < 0 ? floats[f + Float.obj] : this.keyOf(bytes.toString('latin1', objStart, ints[i + Int.objEnd]));
-        if (op === Op.alloc) {
-          arg[row] = floats[f + Float.arg];
-          aux[row] = this.typeOfWorkerId(ints[i + Int.typeId], bytes, ints[i + Int.typeStart], ints[i + Int.typeEnd]);
-          const siteId = ints[i + Int.siteId];
-          site[row] = siteId < 0 ? -1 : this.siteOfWorkerId(siteId, bytes, ints[i + Int.siteStart], ints[i + Int.siteEnd]);
-          flags[row] = ints[i + Int.flags];
-        } else if (op === Op.resize) {
-          arg[row] = floats[f + Float.arg];
-        } else if (op === Op.link || op === Op.unlink) {
-          const argStart = ints[i + Int.argStart];
-          arg[row] = argStart < 0 ? floats[f + Float.arg] : this.keyOf(bytes.toString('latin1', argStart, ints[i + Int.argEnd]));
+        const time = times[j];
+        if (time < lastTime) {
+          stopped = true;
+          break;
         }
-        opColumn[row] = op;
-        timeColumn[row] = time;
-        lineColumn[row] = line + (k - first);
         if (time === time) lastTime = time;
-        row++;
-        k++;
-        start = newline + 1;
+        start = newlines[j] + 1;
+        n++;
         if (start >= scanLimit) {
           stopped = true;
           break;
         }
       }
-      this.rows = row;
+      if (n === 0) break;
+      const row = this.openRow(index + (k - first));
+      this.copyPrescannedRows(lines, k, n, row, bytes, line + (k - first));
+      k += n;
+      this.rows = row + n;
       this.lastTime = lastTime;
-      if (row === this.chunkRows) this.closeSegment(index + (k - first));
+      if (this.rows === this.chunkRows) this.closeSegment(index + (k - first));
     }
     this.runEnd = start;
     return k - first;
+  }
+
+  /**
+   * Rows `row, …` of the current chunk from records `k, …, k + n - 1` (checked by
+   * `writePrescannedRun`): the columns laid out alike are copied whole; then, row by row, the
+   * line numbers, the worker's type and site ids turned into this trace's (in row order, as
+   * `writeScanned` interns them), and string ids.
+   */
+  private copyPrescannedRows(lines: PrescannedLines, k: number, n: number, row: number, bytes: Buffer, line: number): void {
+    const chunk = this.backing as EventChunk;
+    const end = k + n;
+    chunk.op.set(lines.op.subarray(k, end), row);
+    chunk.flags.set(lines.flags.subarray(k, end), row);
+    chunk.obj.set(lines.obj.subarray(k, end), row);
+    chunk.arg.set(lines.arg.subarray(k, end), row);
+    chunk.time.set(lines.time.subarray(k, end), row);
+    const { op, objStart, argStart } = lines;
+    const { aux, site, line: lineColumn } = chunk;
+    for (let j = k, r = row; j < end; j++, r++) {
+      lineColumn[r] = line + (j - k);
+      if (op[j] === Op.alloc) {
+        aux[r] = this.typeOfWorkerId(lines.typeId[j], bytes, lines.typeStart[j], lines.typeEnd[j]);
+        const siteId = lines.siteId[j];
+        site[r] = siteId < 0 ? -1 : this.siteOfWorkerId(siteId, bytes, lines.siteStart[j], lines.siteEnd[j]);
+      }
+      if (objStart[j] >= 0) chunk.obj[r] = this.keyOf(bytes.toString('latin1', objStart[j], lines.objEnd[j]));
+      if (argStart[j] >= 0) chunk.arg[r] = this.keyOf(bytes.toString('latin1', argStart[j], lines.argEnd[j]));
+    }
   }
 
   /** The row for event `index`: ends the current chunk first when it cannot take it. */

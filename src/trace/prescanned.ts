@@ -9,48 +9,48 @@
  * pure functions of (bytes, start, end), so a result read back is the result the decoder would
  * have computed: decoding is unchanged, only the work moved.
  *
- * Layout: one record per line, row-major, in two arrays over one `ArrayBuffer` (so that it moves
- * between threads in one piece and a record is written and read from adjacent memory): `INTS`
- * 32-bit ints and `FLOATS` float64s per line. Only the fields the line's op uses are written.
+ * Layout: one column per field, all over one `ArrayBuffer` (so that it moves between threads in
+ * one piece). `op`, `flags`, `obj`, `arg` and `time` are laid out as an `EventChunk`'s columns
+ * and written for every accepted line (0 where the op has no such field), so that the decoder
+ * copies a run of lines into a chunk column by column (`ChunkWriter.writePrescannedRun`).
  */
 import type { ScannedEvent } from './scanned-event.js';
 import { Op } from './types.js';
 
-/** Int fields of a record, by offset. */
-export const Int = {
-  start: 0,
-  end: 1,
-  /** The scanner's result: the LF's position, or -1 (the general path takes the line). */
-  newline: 2,
-  op: 3,
-  flags: 4,
-  /** -1: the id is the number in `Float.obj`; else the string id's bytes `[objStart, objEnd)`. */
-  objStart: 5,
-  objEnd: 6,
-  argStart: 7,
-  argEnd: 8,
-  typeStart: 9,
-  typeEnd: 10,
-  siteStart: 11,
-  siteEnd: 12,
-  /** The worker's own ids for the type and site (-1: no site); see `ChunkWriter.writePrescanned`. */
-  typeId: 13,
-  siteId: 14,
-} as const;
-export const INTS = 16;
-
-/** Float fields of a record, by offset. */
-export const Float = { obj: 0, arg: 1, time: 2 } as const;
-export const FLOATS = 4;
-
 /** `find` result: the line was not scanned ahead (scan it now). */
 export const NOT_PRESCANNED = -2;
+
+/** Float64 columns, Int32 columns and Uint8 columns per line. */
+const FLOAT_COLUMNS = 3;
+const INT_COLUMNS = 15;
+const BYTE_COLUMNS = 2;
 
 export class PrescannedLines {
   /** Lines recorded. */
   count: number;
-  readonly ints: Int32Array;
-  readonly floats: Float64Array;
+  /** The `id`/`src` when `objStart < 0`; `size`, the `dst` when `argStart < 0`, or 0; `t` or NaN. */
+  readonly obj: Float64Array;
+  readonly arg: Float64Array;
+  readonly time: Float64Array;
+  /** Where the line starts, the scan limit it was scanned with, and the scanner's result: the LF's position, or -1 (the general path takes the line). */
+  readonly start: Int32Array;
+  readonly end: Int32Array;
+  readonly newline: Int32Array;
+  /** -1: the id is the number in `obj`; else the string id's bytes `[objStart, objEnd)` (`argStart`, `argEnd`: the same for a link's `dst`). */
+  readonly objStart: Int32Array;
+  readonly objEnd: Int32Array;
+  readonly argStart: Int32Array;
+  readonly argEnd: Int32Array;
+  /** alloc: the type's and the site's bytes, and the worker's own ids for them (-1: no site); see `ChunkWriter.writePrescannedRun`. */
+  readonly typeStart: Int32Array;
+  readonly typeEnd: Int32Array;
+  readonly siteStart: Int32Array;
+  readonly siteEnd: Int32Array;
+  readonly typeId: Int32Array;
+  readonly siteId: Int32Array;
+  /** Op code, and `AllocFlag` bits (0 but for alloc). */
+  readonly op: Uint8Array;
+  readonly flags: Uint8Array;
   /** Reading position of `find` (the decoder asks about line starts in increasing order). */
   private cursor = 0;
 
@@ -61,17 +61,56 @@ export class PrescannedLines {
     count = 0,
   ) {
     this.count = count;
-    this.floats = new Float64Array(memory, 0, capacity * FLOATS);
-    this.ints = new Int32Array(memory, capacity * FLOATS * 8, capacity * INTS);
+    let offset = 0;
+    const floats = (): Float64Array => {
+      const column = new Float64Array(memory, offset, capacity);
+      offset += capacity * 8;
+      return column;
+    };
+    const ints = (): Int32Array => {
+      const column = new Int32Array(memory, offset, capacity);
+      offset += capacity * 4;
+      return column;
+    };
+    const bytes = (): Uint8Array => {
+      const column = new Uint8Array(memory, offset, capacity);
+      offset += capacity;
+      return column;
+    };
+    this.obj = floats();
+    this.arg = floats();
+    this.time = floats();
+    this.start = ints();
+    this.end = ints();
+    this.newline = ints();
+    this.objStart = ints();
+    this.objEnd = ints();
+    this.argStart = ints();
+    this.argEnd = ints();
+    this.typeStart = ints();
+    this.typeEnd = ints();
+    this.siteStart = ints();
+    this.siteEnd = ints();
+    this.typeId = ints();
+    this.siteId = ints();
+    this.op = bytes();
+    this.flags = bytes();
   }
 
   static bytesFor(capacity: number): number {
-    return capacity * (FLOATS * 8 + INTS * 4);
+    return capacity * (FLOAT_COLUMNS * 8 + INT_COLUMNS * 4 + BYTE_COLUMNS);
   }
 
   /** Lines that fit in `memory`. */
   static capacityOf(memory: ArrayBuffer): number {
     return Math.floor(memory.byteLength / PrescannedLines.bytesFor(1));
+  }
+
+  /** The first `count` records of `from`, into these (larger) columns. */
+  copyFrom(from: PrescannedLines): void {
+    const n = from.count;
+    for (const key of COLUMN_KEYS) (this[key] as Float64Array | Int32Array | Uint8Array).set((from[key] as Float64Array | Int32Array | Uint8Array).subarray(0, n));
+    this.count = n;
   }
 
   /**
@@ -80,35 +119,37 @@ export class PrescannedLines {
    */
   record(start: number, end: number, newline: number, event: ScannedEvent, typeId: number, siteId: number): void {
     const k = this.count++;
-    const ints = this.ints;
-    const i = k * INTS;
-    ints[i + Int.start] = start;
-    ints[i + Int.end] = end;
-    ints[i + Int.newline] = newline;
+    this.start[k] = start;
+    this.end[k] = end;
+    this.newline[k] = newline;
     if (newline < 0) return;
-    const floats = this.floats;
-    const f = k * FLOATS;
     const op = event.op;
-    ints[i + Int.op] = op;
-    ints[i + Int.objStart] = event.objStart;
-    if (event.objStart >= 0) ints[i + Int.objEnd] = event.objEnd;
-    floats[f + Float.obj] = event.objValue;
-    floats[f + Float.time] = event.time;
+    this.op[k] = op;
+    this.objStart[k] = event.objStart;
+    if (event.objStart >= 0) this.objEnd[k] = event.objEnd;
+    this.obj[k] = event.objValue;
+    this.time[k] = event.time;
+    this.argStart[k] = -1;
     if (op === Op.alloc) {
-      ints[i + Int.flags] = event.flags;
-      ints[i + Int.typeStart] = event.typeStart;
-      ints[i + Int.typeEnd] = event.typeEnd;
-      ints[i + Int.siteStart] = event.siteStart;
-      ints[i + Int.siteEnd] = event.siteEnd;
-      ints[i + Int.typeId] = typeId;
-      ints[i + Int.siteId] = siteId;
-      floats[f + Float.arg] = event.argValue;
-    } else if (op === Op.resize) {
-      floats[f + Float.arg] = event.argValue;
-    } else if (op === Op.link || op === Op.unlink) {
-      ints[i + Int.argStart] = event.argStart;
-      ints[i + Int.argEnd] = event.argEnd;
-      floats[f + Float.arg] = event.argValue;
+      this.flags[k] = event.flags;
+      this.typeStart[k] = event.typeStart;
+      this.typeEnd[k] = event.typeEnd;
+      this.siteStart[k] = event.siteStart;
+      this.siteEnd[k] = event.siteEnd;
+      this.typeId[k] = typeId;
+      this.siteId[k] = siteId;
+      this.arg[k] = event.argValue;
+    } else {
+      this.flags[k] = 0;
+      if (op === Op.resize) {
+        this.arg[k] = event.argValue;
+      } else if (op === Op.link || op === Op.unlink) {
+        this.argStart[k] = event.argStart;
+        this.argEnd[k] = event.argEnd;
+        this.arg[k] = event.argStart < 0 ? event.argValue : 0;
+      } else {
+        this.arg[k] = 0;
+      }
     }
   }
 
@@ -122,13 +163,15 @@ export class PrescannedLines {
    * be asked in increasing order.
    */
   find(start: number, end: number): number {
-    const ints = this.ints;
+    const starts = this.start;
     const count = this.count;
     let k = this.cursor;
-    while (k < count && ints[k * INTS + Int.start] < start) k++;
+    while (k < count && starts[k] < start) k++;
     this.cursor = k;
-    if (k === count || ints[k * INTS + Int.start] !== start || ints[k * INTS + Int.end] !== end) return NOT_PRESCANNED;
+    if (k === count || starts[k] !== start || this.end[k] !== end) return NOT_PRESCANNED;
     this.cursor = k + 1;
     return k;
   }
 }
+
+const COLUMN_KEYS = ['obj', 'arg', 'time', 'start', 'end', 'newline', 'objStart', 'objEnd', 'argStart', 'argEnd', 'typeStart', 'typeEnd', 'siteStart', 'siteEnd', 'typeId', 'siteId', 'op', 'flags'] as const;

@@ -7,7 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { ByteInterner } from './byte-interner.js';
-import { FLOATS, INTS, PrescannedLines } from './prescanned.js';
+import { PrescannedLines } from './prescanned.js';
 import { CsvLineScanner } from './scan-csv.js';
 import { scanJsonLine } from './scan-json.js';
 import type { ScanRequest, ScanResponse, ScanWorkerInit } from './scan-service.js';
@@ -84,9 +84,8 @@ function sameColumns(a: readonly string[], b: readonly string[]): boolean {
 
 /** Twice the room, with what is recorded so far. */
 function grown(lines: PrescannedLines): PrescannedLines {
-  const bigger = new PrescannedLines(lines.capacity * 2, undefined, lines.count);
-  bigger.ints.set(lines.ints.subarray(0, lines.count * INTS));
-  bigger.floats.set(lines.floats.subarray(0, lines.count * FLOATS));
+  const bigger = new PrescannedLines(lines.capacity * 2);
+  bigger.copyFrom(lines);
   return bigger;
 }
 
