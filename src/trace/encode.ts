@@ -227,7 +227,7 @@ export class ChunkWriter {
 
   /**
    * `writeScanned` for a line the scan worker scanned (record `k` of `lines`, see
-   * scan-service.ts): the same row, read from the record's columns. Its type and site come as
+   * scan-service.ts): the same row, read from the record. Its type and site come as
    * the worker's own ids, which become this trace's ids here, in the order rows are written, so
    * that ids are assigned exactly as `writeScanned` would assign them.
    */
@@ -257,7 +257,8 @@ export class ChunkWriter {
    * and was scanned with the limit `min(scanLimit, start + scanReach)` (as `LineSplitter` asks),
    * and its timestamp does not go backwards. Returns how many were written; `runEnd` is then the
    * position after the last one's LF. Each row is exactly the one `writePrescanned` writes; the
-   * chunk's columns are held in locals between chunk boundaries, which is what makes a run cheaper.
+   * rows are checked first and then copied column by column (`copyPrescannedRows`), which is what
+   * makes a run cheaper than its lines one by one.
    */
   writePrescannedRun(lines: PrescannedLines, first: number, bytes: Buffer, index: number, line: number, scanLimit: number, scanReach: number, maxRecords: number): number {
     const { start: starts, end: ends, newline: newlines, time: times } = lines;
