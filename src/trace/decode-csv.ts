@@ -20,11 +20,10 @@
  * One-line records without quotes take the fast path (scan-csv.ts), which reads them straight
  * from the bytes and hands anything it cannot prove valid to the reader below.
  */
-import type { EventSink } from './encode.js';
+import type { EventSink, LineScanner } from './encode.js';
 import { canonicalIntegerOf } from './encode.js';
 import { defaultHeader, unreadableEventDetail } from './decode-json.js';
 import { isBlank } from './decode-jsonl.js';
-import { NOT_PRESCANNED } from './prescanned.js';
 import type { PrescannedLines } from './prescanned.js';
 import { CsvLineScanner } from './scan-csv.js';
 import { ScannedEvent } from './scanned-event.js';
@@ -72,7 +71,7 @@ export class CsvDecoder implements TraceDecoder, LineSink {
   private needsNullPrototype = false;
   private nextIndex = 0;
   /** The fast path's reader for the header row's columns; null until the header row is read. */
-  private scanner: CsvLineScanner | null = null;
+  private scanRecord: LineScanner | null = null;
   private readonly scanned = new ScannedEvent();
   /** The scan worker's results for the buffer being pushed, if any (scan-service.ts). */
   private prescanned: PrescannedLines | null = null;
@@ -106,7 +105,7 @@ export class CsvDecoder implements TraceDecoder, LineSink {
 
   /** The header row's field names once read: what the scan worker needs to scan records. */
   get scanColumns(): readonly string[] | null {
-    return this.scanner === null ? null : this.columns;
+    return this.scanRecord === null ? null : this.columns;
   }
 
   end(): void {
@@ -122,36 +121,17 @@ export class CsvDecoder implements TraceDecoder, LineSink {
   /** Where the lines `takeLines` took last end (after the last one's LF). */
   takenEnd = 0;
 
-  /** `LineSink.takeLines`: as in decode-jsonl.ts, for the one-line records `scanLine` takes. */
+  /**
+   * `LineSink.takeLines`: the fast path (scan-csv.ts, or the scan worker's results for the
+   * buffer) for one-line records with no quote, once the header row is read.
+   */
   takeLines(bytes: Buffer, start: number, scanLimit: number, scanReach: number, lineNumber: number): number {
-    const scanner = this.scanner;
-    if (this.inRecord || scanner === null) return 0;
-    const prescanned = this.prescanned;
+    if (this.inRecord || this.scanRecord === null) return 0;
     const writer = this.sink.writer;
-    const taken =
-      prescanned === null
-        ? writer.writeScannedRun((b, s, e, event) => scanner.scan(b, s, e, event), this.scanned, bytes, start, scanLimit, scanReach, this.nextIndex, lineNumber)
-        : writer.writePrescannedLines(prescanned, bytes, start, scanLimit, scanReach, this.nextIndex, lineNumber);
+    const taken = writer.writeLines(this.scanRecord, this.scanned, this.prescanned, bytes, start, scanLimit, scanReach, this.nextIndex, lineNumber);
     this.nextIndex += taken;
     this.takenEnd = writer.runEnd;
     return taken;
-  }
-
-  /** The fast path (scan-csv.ts): a one-line record with no quote, once the header row is read. */
-  scanLine(bytes: Buffer, start: number, end: number, lineNumber: number): number {
-    if (this.inRecord || this.scanner === null) return -1;
-    const prescanned = this.prescanned;
-    const k = prescanned === null ? NOT_PRESCANNED : prescanned.find(start, end);
-    let newline: number;
-    if (k === NOT_PRESCANNED) {
-      newline = this.scanner.scan(bytes, start, end, this.scanned);
-      if (newline < 0 || !this.sink.writer.writeScanned(this.scanned, bytes, this.nextIndex, lineNumber)) return -1;
-    } else {
-      newline = (prescanned as PrescannedLines).newline[k];
-      if (newline < 0 || !this.sink.writer.writePrescanned(prescanned as PrescannedLines, k, bytes, this.nextIndex, lineNumber)) return -1;
-    }
-    this.nextIndex++;
-    return newline;
   }
 
   line(text: string, lineNumber: number, byteLength: number): void {
@@ -336,7 +316,10 @@ export class CsvDecoder implements TraceDecoder, LineSink {
     this.columns = names;
     this.coercions = names.map((name) => COERCION_BY_FIELD.get(name) ?? Coercion.text);
     this.needsNullPrototype = seen.has('__proto__');
-    if (this.fastPath) this.scanner = new CsvLineScanner(names);
+    if (this.fastPath) {
+      const scanner = new CsvLineScanner(names);
+      this.scanRecord = (bytes, start, end, event) => scanner.scan(bytes, start, end, event);
+    }
     this.header ??= defaultHeader();
   }
 }

@@ -8,7 +8,6 @@
  */
 import type { EventSink } from './encode.js';
 import { MAX_EVENT_DEPTH, acceptJsonText, defaultHeader, exceedsDepth, unreadableEventDetail } from './decode-json.js';
-import { NOT_PRESCANNED } from './prescanned.js';
 import type { PrescannedLines } from './prescanned.js';
 import { scanJsonLine } from './scan-json.js';
 import { ScannedEvent } from './scanned-event.js';
@@ -44,40 +43,17 @@ export class JsonLinesDecoder implements TraceDecoder, LineSink {
     this.header ??= defaultHeader();
   }
 
-  /** The fast path (scan-json.ts), once the header is known. */
-  scanLine(bytes: Buffer, start: number, end: number, lineNumber: number): number {
-    if (this.header === null || !this.fastPath) return -1;
-    const prescanned = this.prescanned;
-    const k = prescanned === null ? NOT_PRESCANNED : prescanned.find(start, end);
-    let newline: number;
-    if (k === NOT_PRESCANNED) {
-      newline = scanJsonLine(bytes, start, end, this.scanned);
-      if (newline < 0 || !this.sink.writer.writeScanned(this.scanned, bytes, this.nextIndex, lineNumber)) return -1;
-    } else {
-      newline = (prescanned as PrescannedLines).newline[k];
-      if (newline < 0 || !this.sink.writer.writePrescanned(prescanned as PrescannedLines, k, bytes, this.nextIndex, lineNumber)) return -1;
-    }
-    this.nextIndex++;
-    return newline;
-  }
-
   /** Where the lines `takeLines` took last end (after the last one's LF). */
   takenEnd = 0;
 
   /**
-   * `LineSink.takeLines`: the run of lines from `start` that the fast path accepts, scanned here
-   * (`ChunkWriter.writeScannedRun`) or by the scan worker (`writePrescannedLines`). Each is
-   * checked and written as `scanLine` would: same scan limit, same row; the run stops at the
-   * first line that `scanLine` would not take, which it then handles.
+   * `LineSink.takeLines`: the fast path (scan-json.ts, or the scan worker's results for the
+   * buffer), once the header is known.
    */
   takeLines(bytes: Buffer, start: number, scanLimit: number, scanReach: number, lineNumber: number): number {
     if (this.header === null || !this.fastPath) return 0;
-    const prescanned = this.prescanned;
     const writer = this.sink.writer;
-    const taken =
-      prescanned === null
-        ? writer.writeScannedRun(scanJsonLine, this.scanned, bytes, start, scanLimit, scanReach, this.nextIndex, lineNumber)
-        : writer.writePrescannedLines(prescanned, bytes, start, scanLimit, scanReach, this.nextIndex, lineNumber);
+    const taken = writer.writeLines(scanJsonLine, this.scanned, this.prescanned, bytes, start, scanLimit, scanReach, this.nextIndex, lineNumber);
     this.nextIndex += taken;
     this.takenEnd = writer.runEnd;
     return taken;

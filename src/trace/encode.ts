@@ -68,13 +68,13 @@ export class ChunkWriter {
   private localStrings = new Map<string, number>();
   /** Largest `t` seen so far; timestamps must not decrease. */
   private lastTime = -Infinity;
-  /** After `writePrescannedRun`: the position after the last line it wrote. */
+  /** After `writeLines`: the position after the last line it wrote. */
   runEnd = 0;
 
   /** `types` and `sites` for the fast path, which hands over bytes rather than strings. */
   private readonly typeInterner: ByteInterner;
   private readonly siteInterner: ByteInterner;
-  /** The scan worker's type and site ids → this trace's (-1: not met yet); see `writePrescanned`. */
+  /** The scan worker's type and site ids → this trace's (-1: not met yet); see `writePrescannedRun`. */
   private typeByWorkerId = new Int32Array(256).fill(-1);
   private siteByWorkerId = new Int32Array(256).fill(-1);
 
@@ -98,10 +98,8 @@ export class ChunkWriter {
     if (time !== undefined && time < this.lastTime) {
       return `"t" must be non-decreasing, got ${time} after ${this.lastTime}`;
     }
-    if (index !== this.segmentFirstIndex + (this.rows - this.segmentStart)) this.closeSegment(index);
-    if (this.backing === null || this.rows === this.chunkRows) this.startBacking(index);
+    const row = this.openRow(index);
     const chunk = this.backing as EventChunk;
-    const row = this.rows;
 
     switch (event.op) {
       case 'alloc': {
@@ -145,40 +143,35 @@ export class ChunkWriter {
         chunk.arg[row] = this.localStringIndex(event.label);
         break;
     }
-    chunk.op[row] = Op[event.op];
-    chunk.time[row] = time === undefined ? NaN : time;
-    chunk.line[row] = line;
-    if (time !== undefined) this.lastTime = time;
-    this.rows = row + 1;
-    if (this.rows === this.chunkRows) this.closeSegment(index + 1);
+    this.closeRow(row, Op[event.op], time ?? NaN, line, index);
     return null;
   }
 
   /**
-   * The fast path's `write` (see scanned-event.ts): appends event number `index`, read from
-   * `bytes` and already known to be valid. Returns false, writing nothing, when its timestamp
-   * goes backwards: the caller then sends the line to the general path, which reports it.
-   * Writes exactly what `write` writes for the same event.
+   * The fast path's `write` (see scanned-event.ts), as `LineSink.takeLines` for a decoder: the
+   * run of lines from `start` on that the fast path accepts, each with the scan limit
+   * `min(scanLimit, its start + scanReach)`, written as events `index, …` from line `line` on.
+   * They come from the scan worker's results `lines` when it scanned the line at `start`
+   * (`writePrescannedRun`), else from scanning them here with `scan` into `event`
+   * (`writeScannedRun`). Returns how many were written (0: the line at `start` takes the general
+   * path, which then reports whatever is wrong with it); `runEnd` is then the position after the
+   * last one's LF. Each row is exactly what `write` writes for the same event.
    */
-  writeScanned(event: ScannedEvent, bytes: Buffer, index: number, line: number): boolean {
-    const time = event.time;
-    // NaN (no `t`) compares false.
-    if (time < this.lastTime) return false;
-    const row = this.openRow(index);
-    this.fillScannedRow(this.backing as EventChunk, row, event, bytes);
-    this.closeRow(row, event.op, time, line, index);
-    return true;
+  writeLines(scan: LineScanner, event: ScannedEvent, lines: PrescannedLines | null, bytes: Buffer, start: number, scanLimit: number, scanReach: number, index: number, line: number): number {
+    const k = lines === null ? NOT_PRESCANNED : lines.find(start, Math.min(scanLimit, start + scanReach));
+    if (k === NOT_PRESCANNED) return this.writeScannedRun(scan, event, bytes, start, scanLimit, scanReach, index, line);
+    const written = this.writePrescannedRun(lines as PrescannedLines, k, bytes, index, line, scanLimit, scanReach);
+    // The record that stopped the run (if any) is asked about again next time.
+    (lines as PrescannedLines).resumeAt(k + written);
+    return written;
   }
 
   /**
-   * `LineSink.takeLines` without the scan worker: scans the lines from `start` on with `scan`
-   * (the decoder's fast-path scanner, into `event`), each with the limit `min(scanLimit, start +
-   * scanReach)`, and writes each as `writeScanned` would, as events `index, …` from line `line`
-   * on, until a line the fast path leaves or whose timestamp goes backwards (it is written
-   * nothing; the decoder then takes it line by line). Returns how many it wrote; `runEnd` is
-   * then the position after the last one's LF.
+   * `writeLines` without the scan worker's results: scans the lines from `start` on with `scan`
+   * and writes each, until a line the fast path leaves or whose timestamp goes backwards (it is
+   * written nothing).
    */
-  writeScannedRun(scan: LineScanner, event: ScannedEvent, bytes: Buffer, start: number, scanLimit: number, scanReach: number, index: number, line: number): number {
+  private writeScannedRun(scan: LineScanner, event: ScannedEvent, bytes: Buffer, start: number, scanLimit: number, scanReach: number, index: number, line: number): number {
     let written = 0;
     let lastTime = this.lastTime;
     let newline = scan(bytes, start, Math.min(scanLimit, start + scanReach), event);
@@ -209,7 +202,7 @@ export class ChunkWriter {
     return written;
   }
 
-  /** The columns of a scanned event's row other than op, time and line (`writeScanned`). */
+  /** The columns of a scanned event's row other than op, time and line. */
   private fillScannedRow(chunk: EventChunk, row: number, event: ScannedEvent, bytes: Buffer): void {
     const op = event.op;
     chunk.obj[row] = event.objStart < 0 ? event.objValue : this.keyOf(bytes.toString('latin1', event.objStart, event.objEnd));
@@ -226,43 +219,17 @@ export class ChunkWriter {
   }
 
   /**
-   * `writeScanned` for a line the scan worker scanned (record `k` of `lines`, see
-   * scan-service.ts): the same row, read from the record. Its type and site come as
-   * the worker's own ids, which become this trace's ids here, in the order rows are written, so
-   * that ids are assigned exactly as `writeScanned` would assign them.
+   * `writeLines` from the scan worker's results (scan-service.ts): records `first, first + 1, …`
+   * of `lines`. The run goes on while each record is a line the fast path accepted, starts at the
+   * byte after the previous one's LF and was scanned with the splitter's limit, and its timestamp
+   * does not go backwards. The rows are checked first and then copied column by column
+   * (`copyPrescannedRows`), which is what makes a run cheaper than its lines one by one. The
+   * worker's type and site ids become this trace's ids in the order rows are written, so that ids
+   * are assigned exactly as scanning here would assign them.
    */
-  writePrescanned(lines: PrescannedLines, k: number, bytes: Buffer, index: number, line: number): boolean {
-    return this.writePrescannedRun(lines, k, bytes, index, line, lines.end[k], Infinity, 1) === 1;
-  }
-
-  /**
-   * `LineSink.takeLines` for a decoder with the scan worker's results `lines`: the run of lines
-   * from `start` on (see `writePrescannedRun`), as events `index, …` from line `line` on. Returns
-   * how many it wrote (0 when the line at `start` was not scanned ahead); `runEnd` is then the
-   * position after the last one's LF, and `lines` is left to be asked about the line after it.
-   */
-  writePrescannedLines(lines: PrescannedLines, bytes: Buffer, start: number, scanLimit: number, scanReach: number, index: number, line: number): number {
-    const k = lines.find(start, Math.min(scanLimit, start + scanReach));
-    if (k === NOT_PRESCANNED) return 0;
-    const written = this.writePrescannedRun(lines, k, bytes, index, line, scanLimit, scanReach, Infinity);
-    // The record that stopped the run (if any) is asked about again, line by line.
-    lines.resumeAt(k + written);
-    return written;
-  }
-
-  /**
-   * `writePrescanned` for a run of consecutive lines: records `first, first + 1, …` as events
-   * `index, index + 1, …` from line `line` on, at most `maxRecords` of them. The run goes on while
-   * each record is a line the fast path accepted, starts at the byte after the previous one's LF
-   * and was scanned with the limit `min(scanLimit, start + scanReach)` (as `LineSplitter` asks),
-   * and its timestamp does not go backwards. Returns how many were written; `runEnd` is then the
-   * position after the last one's LF. Each row is exactly the one `writePrescanned` writes; the
-   * rows are checked first and then copied column by column (`copyPrescannedRows`), which is what
-   * makes a run cheaper than its lines one by one.
-   */
-  writePrescannedRun(lines: PrescannedLines, first: number, bytes: Buffer, index: number, line: number, scanLimit: number, scanReach: number, maxRecords: number): number {
+  writePrescannedRun(lines: PrescannedLines, first: number, bytes: Buffer, index: number, line: number, scanLimit: number, scanReach: number): number {
     const { start: starts, end: ends, newline: newlines, time: times } = lines;
-    const last = Math.min(lines.count, first + maxRecords);
+    const last = lines.count;
     let k = first;
     let start = starts[k];
     let lastTime = this.lastTime;
@@ -309,7 +276,7 @@ export class ChunkWriter {
    * Rows `row, …` of the current chunk from records `k, …, k + n - 1` (checked by
    * `writePrescannedRun`): the columns laid out alike are copied whole; then, row by row, the
    * line numbers, the worker's type and site ids turned into this trace's (in row order, as
-   * `writeScanned` interns them), and string ids.
+   * scanning here interns them), and string ids.
    */
   private copyPrescannedRows(lines: PrescannedLines, k: number, n: number, row: number, bytes: Buffer, line: number): void {
     const chunk = this.backing as EventChunk;

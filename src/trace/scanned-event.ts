@@ -2,7 +2,7 @@
  * The decoders' fast path: one event read straight from the bytes of a JSON Lines line or a CSV
  * record, without `JSON.parse`, without a string per line and without an event object.
  *
- *   bytes ──scan-json.ts / scan-csv.ts──► ScannedEvent ──checkScannedEvent──► ChunkWriter.writeScanned
+ *   bytes ──scan-json.ts / scan-csv.ts──► ScannedEvent ──checkScannedEvent──► ChunkWriter.writeLines
  *     │ (anything unusual)                                  │ (not provably valid)
  *     └────────────────────────► the general path ◄──────────┘  (JSON.parse / CSV cells → ajv → write)
  *

@@ -36,7 +36,7 @@ const BINARY_CHECK_BYTES = 4096;
 const GZIP_MAGIC = [0x1f, 0x8b] as const;
 const UTF8_BOM = [0xef, 0xbb, 0xbf] as const;
 
-/** Bytes of a buffer after the `end` given to `LineSink.scanLine` (the longest key read unchecked, and then some). */
+/** Bytes of a buffer after the scan limit given to `LineSink.takeLines` (the longest key read unchecked, and then some). */
 export const SCAN_SLACK_BYTES = 32;
 
 const NEWLINE = 0x0a;
@@ -388,21 +388,15 @@ export interface LineSink {
    */
   unreadableLine(lineNumber: number, reason: 'too-long' | 'encoding', byteLength: number, quoteCount: number): void;
   /**
-   * The fast path (optional; see scanned-event.ts): decodes the line that starts at `start`
-   * straight from the bytes, without a string. Returns the position of the LF that ends it when
-   * it did, or -1 when the line must take the general path (`line()`), which then sees it
-   * exactly as if this method did not exist. The LF must come before `end`, which the splitter
-   * sets so that a line it accepts is within the length limit and so that at least
-   * `SCAN_SLACK_BYTES` bytes of `bytes` follow `end`: a scanner may read that far past `end`
-   * without a bounds check (reading past a typed array's end deoptimizes V8's code for the loop).
-   */
-  scanLine?(bytes: Buffer, start: number, end: number, lineNumber: number): number;
-  /**
-   * Optional, with `scanLine`: takes the run of lines from `start` on that `scanLine` would take
-   * one by one, each with the limit `min(scanLimit, its start + scanReach)`, in one call (the scan
-   * worker's results are consumed this way, scan-service.ts). Returns how many lines it took
-   * (0: none; the splitter then goes on line by line) and sets `takenEnd` to the position after
-   * the last one's LF. Lines, numbers and results are those of calling `scanLine` for each.
+   * The fast path (optional; see scanned-event.ts): decodes the run of lines from `start` on
+   * straight from the bytes, without a string per line, as lines `lineNumber, …`. Returns how
+   * many it took and sets `takenEnd` to the position after the last one's LF; 0 when the line at
+   * `start` must take the general path (`line()`), which then sees it exactly as if this method
+   * did not exist. Each line's LF must come before its limit `min(scanLimit, its start +
+   * scanReach)`, which the splitter sets so that a line taken is within the length limit and so
+   * that at least `SCAN_SLACK_BYTES` bytes of `bytes` follow the limit: a scanner may read that
+   * far past it without a bounds check (reading past a typed array's end deoptimizes V8's code
+   * for the loop).
    */
   takeLines?(bytes: Buffer, start: number, scanLimit: number, scanReach: number, lineNumber: number): number;
   readonly takenEnd?: number;
@@ -441,10 +435,9 @@ export class LineSplitter {
       start = newline + 1;
     }
     const sink = this.sink;
-    const scans = sink.scanLine !== undefined;
-    const takes = scans && sink.takeLines !== undefined;
+    const takes = sink.takeLines !== undefined;
     // A line the fast path accepts ends with its LF at most `maxLineBytes` after its start, and
-    // at least `SCAN_SLACK_BYTES` before the end of the buffer (see `LineSink.scanLine`).
+    // at least `SCAN_SLACK_BYTES` before the end of the buffer (see `LineSink.takeLines`).
     const scanReach = this.maxLineBytes + 1;
     const scanLimit = length - SCAN_SLACK_BYTES;
     /** Start of the region known to be valid UTF-8 up to `lastNewline`, or -1 before it is checked. */
@@ -453,19 +446,11 @@ export class LineSplitter {
     while (start < length) {
       // A line that starts within `SCAN_SLACK_BYTES` of the end cannot end before the scan limit:
       // it is not offered to the fast path (which would refuse it, after reading past the buffer).
-      if (scans && start < scanLimit) {
-        if (takes) {
-          const taken = (sink.takeLines as NonNullable<LineSink['takeLines']>)(buffer, start, scanLimit, scanReach, this.lineNumber);
-          if (taken > 0) {
-            this.lineNumber += taken;
-            start = sink.takenEnd as number;
-            continue;
-          }
-        }
-        const newline = (sink.scanLine as NonNullable<LineSink['scanLine']>)(buffer, start, Math.min(scanLimit, start + scanReach), this.lineNumber);
-        if (newline >= 0) {
-          this.lineNumber++;
-          start = newline + 1;
+      if (takes && start < scanLimit) {
+        const taken = (sink.takeLines as NonNullable<LineSink['takeLines']>)(buffer, start, scanLimit, scanReach, this.lineNumber);
+        if (taken > 0) {
+          this.lineNumber += taken;
+          start = sink.takenEnd as number;
           continue;
         }
       }
