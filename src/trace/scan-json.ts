@@ -291,46 +291,42 @@ export function scanCompactLine(bytes: Buffer, start: number, end: number, event
   const v = view;
   if (v.getInt32(start, true) !== OPEN_OP) return NOT_COMPACT;
   let op: number;
-  let i: number;
+  let rest: WordPrefix;
   switch (v.getInt32(start + 4, true)) {
     case OP_ALLOC:
-      if (!hasPrefix(v, start + 8, ALLOC_ID)) return NOT_COMPACT;
       op = Op.alloc;
-      i = start + 8 + ALLOC_ID.length;
+      rest = ALLOC_ID;
       break;
     case OP_DECREF:
-      if (!hasPrefix(v, start + 8, DECREF_ID)) return NOT_COMPACT;
       op = Op.decref;
-      i = start + 8 + DECREF_ID.length;
+      rest = DECREF_ID;
       break;
     case OP_INCREF:
-      if (!hasPrefix(v, start + 8, INCREF_ID)) return NOT_COMPACT;
       op = Op.incref;
-      i = start + 8 + INCREF_ID.length;
+      rest = INCREF_ID;
       break;
     case OP_LINK:
-      if (!hasPrefix(v, start + 8, LINK_SRC)) return NOT_COMPACT;
       op = Op.link;
-      i = start + 8 + LINK_SRC.length;
+      rest = LINK_SRC;
       break;
     case OP_UNLINK:
-      if (!hasPrefix(v, start + 8, UNLINK_SRC)) return NOT_COMPACT;
       op = Op.unlink;
-      i = start + 8 + UNLINK_SRC.length;
+      rest = UNLINK_SRC;
       break;
     case OP_FREE:
-      if (!hasPrefix(v, start + 8, FREE_ID)) return NOT_COMPACT;
       op = Op.free;
-      i = start + 8 + FREE_ID.length;
+      rest = FREE_ID;
       break;
     case OP_RESIZE:
-      if (!hasPrefix(v, start + 8, RESIZE_ID)) return NOT_COMPACT;
       op = Op.resize;
-      i = start + 8 + RESIZE_ID.length;
+      rest = RESIZE_ID;
       break;
     default:
       return NOT_COMPACT;
   }
+  // The rest of the op's name, then the id's (or src's) key.
+  if (!hasPrefix(v, start + 8, rest)) return NOT_COMPACT;
+  let i = start + 8 + rest.length;
   event.reset();
   // The id, or src.
   i = readId(bytes, i, end, event, false);
