@@ -12,6 +12,7 @@
  * are 4 consecutive ints — hash, offset of the bytes in `arena`, their length, table id + 1
  * (0: an empty bucket) — so that a probe reads one array.
  */
+import { dataViewOf } from '../typed-arrays.js';
 import type { StringTable } from './types.js';
 
 const MAX_CACHED_SPELLINGS = 1 << 16;
@@ -26,9 +27,6 @@ export class ByteInterner {
   private arena = new Uint8Array(1 << 14);
   private arenaView = new DataView(this.arena.buffer);
   private arenaUsed = 0;
-  /** The buffer `view` reads (made again when `intern` is given another buffer). */
-  private viewBytes: Uint8Array | null = null;
-  private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(4));
 
   constructor(readonly table: StringTable) {}
 
@@ -56,11 +54,7 @@ export class ByteInterner {
    * for the type and the site of every allocation), then byte by byte.
    */
   private sameBytes(bytes: Buffer, start: number, end: number, offset: number): boolean {
-    if (bytes !== this.viewBytes) {
-      this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      this.viewBytes = bytes;
-    }
-    const view = this.view;
+    const view = dataViewOf(bytes);
     const arenaView = this.arenaView;
     const from = offset - start;
     let k = start;

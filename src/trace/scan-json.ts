@@ -22,6 +22,7 @@
  */
 import { Field, FAST_PATH_LIMITS, bytesOf, checkScannedEvent, matches, opCodeOf, readDigits, readFinalizer, readNumber } from './scanned-event.js';
 import type { ScannedEvent } from './scanned-event.js';
+import { dataViewOf } from '../typed-arrays.js';
 import { SCAN_SLACK_BYTES } from './source.js';
 import { AllocFlag, Op } from './types.js';
 
@@ -280,15 +281,9 @@ function readId(bytes: Buffer, i: number, end: number, event: ScannedEvent, dst:
  * 24 bytes past a position before `end`, inside the `SCAN_SLACK_BYTES` that follow it.
  */
 export function scanCompactLine(bytes: Buffer, start: number, end: number, event: ScannedEvent): number {
-  if (bytes !== viewBytes) {
-    // A DataView reads out of bounds with an exception, not undefined: only with the slack there.
-    if (end + SCAN_SLACK_BYTES > bytes.length) return NOT_COMPACT;
-    view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    viewBytes = bytes;
-  } else if (end + SCAN_SLACK_BYTES > bytes.length) {
-    return NOT_COMPACT;
-  }
-  const v = view;
+  // A DataView reads out of bounds with an exception, not undefined: only with the slack there.
+  if (end + SCAN_SLACK_BYTES > bytes.length) return NOT_COMPACT;
+  const v = dataViewOf(bytes);
   if (v.getInt32(start, true) !== OPEN_OP) return NOT_COMPACT;
   let op: number;
   let rest: WordPrefix;
@@ -406,9 +401,6 @@ export function scanCompactLine(bytes: Buffer, start: number, end: number, event
 /** `scanCompactLine`'s result for a line it leaves to the member loop. */
 export const NOT_COMPACT = -2;
 
-/** The buffer `view` reads (one DataView per buffer, made when its first line is scanned). */
-let viewBytes: Uint8Array | null = null;
-let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(8));
 
 /** Four ASCII bytes as the little-endian int32 `DataView.getInt32(at, true)` reads. */
 function word(text: string): number {
