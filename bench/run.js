@@ -17,7 +17,9 @@
  *   3. replay alone: `replayChunks` over chunks decoded beforehand, in a process of its own
  *      (bench/replay-alone.js);
  *   4. peak RSS of the whole process from the small to the large trace;
- *   5. startup: `memreplay --version` and `memreplay validate` of a small trace.
+ *   5. startup: `memreplay --version` and `memreplay validate` of a small trace;
+ *   6. `memreplay compare` of 8 configurations (2 collectors × 4 generation-0 thresholds) against
+ *      the 8 `memreplay replay` runs it stands for, one after the other.
  * Inputs are made by `memreplay generate` (workload `web`) in a temporary directory.
  * Wall times are medians of several runs (`--runs`); the machine's other load shows in them.
  */
@@ -34,8 +36,8 @@ const REPLAY_ALONE = join(HERE, 'replay-alone.js');
 
 /** Input sizes, in events. */
 const SIZES = {
-  full: { small: 1_000_000, large: 10_000_000, csv: 10_000_000, replayAlone: 2_000_000, jsonParseLines: 2_000_000 },
-  quick: { small: 100_000, large: 1_000_000, csv: 1_000_000, replayAlone: 500_000, jsonParseLines: 500_000 },
+  full: { small: 1_000_000, large: 10_000_000, csv: 10_000_000, replayAlone: 2_000_000, jsonParseLines: 2_000_000, compare: 2_000_000 },
+  quick: { small: 100_000, large: 1_000_000, csv: 1_000_000, replayAlone: 500_000, jsonParseLines: 500_000, compare: 500_000 },
 };
 
 /** Issue 7's targets; checked and printed, never enforced. */
@@ -47,7 +49,18 @@ const TARGETS = {
   rssGrowth: 1.25,
   rssLargeBytes: 256 * 2 ** 20,
   startupMs: 150,
+  compareRatio: 0.6,
 };
+
+/**
+ * The comparison the bench sweeps: 2 collectors × 4 generation-0 thresholds = 8 configurations,
+ * as `compare` options and as the 8 equivalent `replay` option lists (thresholds 1 and 2 left at
+ * the policy's default in both).
+ */
+const COMPARE_POLICIES = ['cpython-3.11', 'cpython-3.12'];
+const COMPARE_THRESHOLDS0 = [100, 1000, 10000, 100000];
+const COMPARE_ARGS = ['--policy', COMPARE_POLICIES.join(','), '--threshold0', COMPARE_THRESHOLDS0.join(',')];
+const COMPARE_REPLAYS = COMPARE_POLICIES.flatMap((policy) => COMPARE_THRESHOLDS0.map((t0) => ['--policy', policy, '--threshold', `${t0},,`]));
 
 // -------------------------------------------------------------------------------------------------
 // Command line
@@ -113,6 +126,16 @@ function measureReplay(root, file, events, runs, oneCore = false) {
 function measureStartup(root, args, runs) {
   const samples = Array.from({ length: runs }, () => timeCommand(process.execPath, [join(root, 'bin', 'memreplay.js'), ...args]));
   return { medianMs: round(median(samples)), bestMs: round(Math.min(...samples)) };
+}
+
+/**
+ * `compare` of the 8 configurations against the 8 `replay` runs it replaces, run one after the
+ * other (what a user would otherwise script): medians of `runs` each.
+ */
+function measureCompare(root, file, events, runs) {
+  const compareMs = median(Array.from({ length: runs }, () => runCli(root, ['compare', file, ...COMPARE_ARGS]).ms));
+  const replaysMs = median(Array.from({ length: runs }, () => COMPARE_REPLAYS.reduce((sum, args) => sum + runCli(root, ['replay', file, ...args]).ms, 0)));
+  return { events, configurations: COMPARE_REPLAYS.length, compareMs: round(compareMs), replaysMs: round(replaysMs), ratio: round(compareMs / replaysMs, 2) };
 }
 
 function round(value, digits = 1) {
@@ -213,6 +236,8 @@ async function measureCheckout(root, inputs, sizes, options, log) {
   results.jsonlSmall = measureReplay(root, inputs.small, sizes.small, options.runs);
   log(`  replay alone (${sizes.replayAlone} events decoded beforehand) ...`);
   results.replayAlone = measureReplayAlone(root, inputs.replayAlone);
+  log(`  compare, ${COMPARE_REPLAYS.length} configurations, and as many replays of ${inputs.compare} ...`);
+  results.compare = measureCompare(root, inputs.compare, sizes.compare, options.runs);
   log('  startup ...');
   results.startup = {
     version: measureStartup(root, ['--version'], options.startupRuns),
@@ -239,6 +264,7 @@ function targetsOf(results, python) {
       rssLarge: results.rss.largeBytes <= TARGETS.rssLargeBytes,
       startupVersion: results.startup.version.medianMs < TARGETS.startupMs,
       startupValidate: results.startup.validate.medianMs < TARGETS.startupMs,
+      compare: results.compare.ratio <= TARGETS.compareRatio,
     },
   };
 }
@@ -261,6 +287,7 @@ function rowsOf(label, r, t) {
     [`peak RSS ${r.jsonlSmall.events / 1e6}M → ${r.jsonl.events / 1e6}M events`, `${mib(r.rss.smallBytes)} → ${mib(r.rss.largeBytes)}`, `×${r.rss.growth}`, `<= ×${TARGETS.rssGrowth} ${mark(t.met.rssGrowth)}, <= ${mib(TARGETS.rssLargeBytes)} ${mark(t.met.rssLarge)}`],
     ['startup: memreplay --version (median / best)', `${r.startup.version.medianMs} / ${r.startup.version.bestMs} ms`, '', `< ${TARGETS.startupMs} ms ${mark(t.met.startupVersion)}`],
     ['startup: memreplay validate small trace', `${r.startup.validate.medianMs} / ${r.startup.validate.bestMs} ms`, '', `< ${TARGETS.startupMs} ms ${mark(t.met.startupValidate)}`],
+    [`compare ${r.compare.configurations} configurations ÷ ${r.compare.configurations} replays (web ${r.compare.events / 1e6}M)`, `×${r.compare.ratio}`, `${r.compare.compareMs} / ${r.compare.replaysMs} ms`, `<= ×${TARGETS.compareRatio} ${mark(t.met.compare)}`],
     [`CPython loop ÷ memreplay process (web ${r.jsonlSmall.events / 1e6}M)`, t.cpythonSpeedup === null ? 'n/a' : `×${t.cpythonSpeedup}`, '', `>= ×${TARGETS.cpythonSpeedup} ${mark(t.met.cpython)}`],
   ].map((row) => [label, ...row]);
 }
@@ -288,6 +315,7 @@ async function main() {
       large: generate(workdir, sizes.large, 'jsonl'),
       csv: generate(workdir, sizes.csv, 'csv'),
       replayAlone: generate(workdir, sizes.replayAlone, 'jsonl'),
+      compare: generate(workdir, sizes.compare, 'jsonl'),
     };
     log('baselines ...');
     const catMs = median(Array.from({ length: options.runs }, () => timeCommand('cat', [inputs.large])));
