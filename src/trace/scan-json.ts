@@ -112,6 +112,8 @@ export function scanJsonMembers(bytes: Buffer, start: number, end: number, event
       }
       i++;
       b = bytes[i];
+      // Python's json.dumps writes one space after each ':' and ','.
+      if (b === 0x20) b = bytes[++i];
       if (b === 0x20 || b === 0x09 || b === 0x0d) {
         i = skipSpace(bytes, i, end);
         b = bytes[i];
@@ -209,6 +211,7 @@ export function scanJsonMembers(bytes: Buffer, start: number, end: number, event
       if (b !== COMMA) return -1;
       i++;
       b = bytes[i];
+      if (b === 0x20) b = bytes[++i];
       if (b !== QUOTE) {
         i = skipSpace(bytes, i, end);
         b = bytes[i];

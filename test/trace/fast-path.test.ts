@@ -372,7 +372,7 @@ describe('trace/fast path', () => {
       expect(compact / runs).toBeGreaterThan(0.3);
     });
 
-    it('accepts the lines JSON.stringify writes for plain events', () => {
+    it("accepts the lines JSON.stringify and Python's json.dumps write for plain events", () => {
       const lines: TraceEvent[] = [
         { op: 'alloc', id: 1, type: 'list', size: 56, site: 'app.py:3', t: 0 },
         { op: 'alloc', id: 'obj', type: 'str', size: 49, tracked: false, finalizer: 'del', t: 1.5 },
@@ -383,11 +383,15 @@ describe('trace/fast path', () => {
         { op: 'free', id: 0 },
         { op: 'resize', id: 1, size: 2 ** 40 },
       ];
+      // json.dumps' default separators: `{"op": "alloc", "id": 1, …}`.
+      const pythonSpaced = (event: TraceEvent): string => `{${Object.entries(event).map(([key, value]) => `${JSON.stringify(key)}: ${JSON.stringify(value)}`).join(', ')}}`;
       for (const event of lines) {
-        const { bytes, end } = lineBuffer(JSON.stringify(event));
-        const scanned = new ScannedEvent();
-        expect(scanJsonLine(bytes, 0, end, scanned), JSON.stringify(event)).toBe(end - 1);
-        expect(scannedRow(bytes, end)).toEqual(generalRow(event));
+        for (const text of [JSON.stringify(event), pythonSpaced(event)]) {
+          const { bytes, end } = lineBuffer(text);
+          const scanned = new ScannedEvent();
+          expect(scanJsonLine(bytes, 0, end, scanned), text).toBe(end - 1);
+          expect(scannedRow(bytes, end)).toEqual(generalRow(event));
+        }
       }
     });
 
