@@ -34,7 +34,7 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
   builder: (y) =>
     reportOutputOptions(traceOptions(y))
       .positional('trace', { type: 'string', demandOption: true, describe: 'trace file (.jsonl, .json, .csv, optionally .gz), or - for stdin' })
-      .option('policy', { type: 'string', describe: 'collector model, e.g. cpython-3.11, cpython-3.12.1, refcount-only (default: meta.python, else cpython-3.12); see "memreplay policies"' })
+      .option('policy', { type: 'string', describe: 'collector model, e.g. cpython-3.11, cpython-3.12.1, refcount-only, mark-sweep (default: meta.python, else cpython-3.12); see "memreplay policies"' })
       .option('threshold', { type: 'string', describe: 'gc thresholds "T0,T1,T2" (any may be empty to keep the default), e.g. 10000,10,10' })
       .option('old-objects', { type: 'number', describe: 'GC objects already in the oldest generation at the start (default: meta.oldObjects, else 0)' })
       .option('gc', { type: 'string', choices: ['on', 'off'], default: 'on', describe: 'off: no automatic collections (gc.collect() in the trace still runs)' })

@@ -179,7 +179,7 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
   builder: (y) =>
     outputOptions(y)
       .positional('trace', { type: 'string', demandOption: true, describe: 'trace file (.jsonl, .json, .csv, optionally .gz), or - for stdin' })
-      .option('policy', { type: 'string', describe: 'collector model (repeatable, or comma-separated): cpython-3.7 … cpython-3.13, cpython-3.12.1, refcount-only' })
+      .option('policy', { type: 'string', describe: 'collector model (repeatable, or comma-separated): cpython-3.7 … cpython-3.14, cpython-3.12.1, refcount-only, mark-sweep' })
       .option('threshold', { type: 'string', describe: 'thresholds "T0,T1,T2" of one configuration (repeatable)' })
       .option('threshold0', { type: 'string', describe: 'generation-0 thresholds to sweep: 700,1000 | 100..100000x10 (geometric) | 0..1000+250 (arithmetic)' })
       .option('threshold1', { type: 'string', describe: 'generation-1 thresholds to sweep (same syntax)' })

@@ -54,6 +54,12 @@ export interface GenerationalRelease extends PolicyRelease {
    * atomic values (`gcmodule.c: untrack_dicts`). 3.14 tracks every dict from creation.
    */
   untracksDicts: boolean;
+  /**
+   * True for a model without generations (`mark-sweep.ts`): every collection, automatic or
+   * `gc.collect(n)`, is a full one, and the long-lived heuristic never skips it. False for every
+   * CPython release.
+   */
+  everyCollectionFull: boolean;
 }
 
 /**
@@ -74,6 +80,7 @@ export const GENERATIONAL_RELEASES: readonly GenerationalRelease[] = [
       defaultThresholds: [700, 10, 10],
       collectsInsideAllocation: true,
       untracksDicts: true,
+      everyCollectionFull: false,
       freeLists: '3.10',
     }),
   ),
@@ -86,6 +93,7 @@ export const GENERATIONAL_RELEASES: readonly GenerationalRelease[] = [
     defaultThresholds: [700, 10, 10],
     collectsInsideAllocation: true,
     untracksDicts: true,
+    everyCollectionFull: false,
     freeLists: '3.11',
   },
   {
@@ -97,6 +105,7 @@ export const GENERATIONAL_RELEASES: readonly GenerationalRelease[] = [
     defaultThresholds: [700, 10, 10],
     collectsInsideAllocation: false,
     untracksDicts: true,
+    everyCollectionFull: false,
     freeLists: '3.12.1',
   },
   {
@@ -108,6 +117,7 @@ export const GENERATIONAL_RELEASES: readonly GenerationalRelease[] = [
     defaultThresholds: [700, 10, 10],
     collectsInsideAllocation: false,
     untracksDicts: true,
+    everyCollectionFull: false,
     freeLists: '3.12',
   },
   {
@@ -119,6 +129,7 @@ export const GENERATIONAL_RELEASES: readonly GenerationalRelease[] = [
     defaultThresholds: [2000, 10, 10],
     collectsInsideAllocation: false,
     untracksDicts: true,
+    everyCollectionFull: false,
     freeLists: '3.13',
   },
   // 3.14.5+ removed the incremental collector of 3.14.0–3.14.4 and ported 3.13's generational one
@@ -139,6 +150,7 @@ export const GENERATIONAL_RELEASES: readonly GenerationalRelease[] = [
     defaultThresholds: [2000, 10, 10],
     collectsInsideAllocation: false,
     untracksDicts: false,
+    everyCollectionFull: false,
     freeLists: '3.14',
   },
 ];
@@ -221,7 +233,7 @@ class GenerationalCollector implements Collector {
 
   collect(generation: number): void {
     if (this.collecting) return;
-    this.collectGeneration(generation, 'explicit');
+    this.collectGeneration(this.release.everyCollectionFull ? OLDEST : generation, 'explicit');
   }
 
   setEnabled(enabled: boolean): void {
@@ -267,6 +279,10 @@ class GenerationalCollector implements Collector {
    * generation whose count exceeds its threshold, oldest first.
    */
   private collectGenerations(): void {
+    if (this.release.everyCollectionFull) {
+      this.collectGeneration(OLDEST, 'automatic');
+      return;
+    }
     for (let g = OLDEST; g >= 0; g--) {
       if (this.count[g] > this.threshold[g]) {
         if (g === OLDEST && !this.shouldCollectOldest()) continue;
@@ -559,6 +575,11 @@ class GenerationalCollector implements Collector {
   }
 }
 
+/** A collector of `release`'s rules; `generational.create` picks the release by id. */
+export function createGenerationalCollector(host: CollectorHost, release: GenerationalRelease, options: CollectorOptions): Collector {
+  return new GenerationalCollector(host, release, options);
+}
+
 export const generational = {
   name: 'cpython',
   description: "CPython's generational cycle collector: three generations, thresholds, the long-lived heuristic, freeze",
@@ -567,6 +588,6 @@ export const generational = {
   create(host: CollectorHost, options: CollectorOptions) {
     const release = GENERATIONAL_RELEASES.find((r) => r.id === options.release);
     if (release === undefined) throw new Error(`no generational model for release ${String(options.release)}`);
-    return new GenerationalCollector(host, release, options);
+    return createGenerationalCollector(host, release, options);
   },
 } satisfies CollectorModule;

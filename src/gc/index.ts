@@ -9,10 +9,12 @@
 import { UsageError } from '../errors.js';
 import type { CollectorModule, PolicyRelease } from './collector.js';
 import { generational } from './generational.js';
+import { markSweep } from './mark-sweep.js';
 import { refcountOnly } from './refcount.js';
 
 export const collectors = {
   'refcount-only': refcountOnly,
+  'mark-sweep': markSweep,
   cpython: generational,
 } satisfies Record<string, CollectorModule>;
 
@@ -34,8 +36,9 @@ const VERSIONED = /^cpython-(\d+)\.(\d+)(?:\.(\d+))?$/;
 
 /** Resolves a policy name; throws `UsageError` listing the known policies when it names none. */
 export function resolvePolicy(requested: string): ResolvedPolicy {
-  if (requested === 'refcount-only') {
-    return { requested, name: requested, module: refcountOnly, release: refcountOnly.releases[0] };
+  // The policies without versions.
+  for (const module of [refcountOnly, markSweep]) {
+    if (requested === module.name) return { requested, name: requested, module, release: module.releases[0] };
   }
   const match = VERSIONED.exec(requested);
   if (match) {
@@ -54,7 +57,7 @@ export function resolvePolicy(requested: string): ResolvedPolicy {
 /** Policy names as `memreplay policies` lists them. */
 export function policyNames(): string[] {
   const minors = [...new Set(generational.releases.map((r) => r.minor))];
-  return ['refcount-only', ...minors.map((m) => `cpython-${m}`)];
+  return ['refcount-only', 'mark-sweep', ...minors.map((m) => `cpython-${m}`)];
 }
 
 /**
@@ -87,6 +90,7 @@ export interface PolicyListing {
 export function listPolicies(): PolicyListing[] {
   const rows: PolicyListing[] = [
     { name: 'refcount-only', model: 'refcount-only', covers: 'any', description: refcountOnly.description, defaultThresholds: [], freeLists: refcountOnly.releases[0].freeLists },
+    { name: 'mark-sweep', model: 'mark-sweep', covers: 'any', description: markSweep.description, defaultThresholds: markSweep.releases[0].defaultThresholds, freeLists: markSweep.releases[0].freeLists },
   ];
   for (const r of generational.releases) {
     rows.push({

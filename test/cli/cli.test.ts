@@ -30,7 +30,7 @@ describe('cli', () => {
         expect(result.stderr).toMatch(/^memreplay: /);
         expect(result.stderr).not.toMatch(/\n\s+at /);
       }
-      expect((await runCli(['replay', 'traces/web.jsonl', '--policy', 'cpython-2.0'])).stderr).toContain('known policies: refcount-only, cpython-3.7');
+      expect((await runCli(['replay', 'traces/web.jsonl', '--policy', 'cpython-2.0'])).stderr).toContain('known policies: refcount-only, mark-sweep, cpython-3.7');
     });
 
     it('rejects pool parameters named like prototype keys', async () => {

@@ -67,7 +67,7 @@ describe('memreplay compare', () => {
     const config = out('bad-config.json');
     writeFileSync(config, '{"configurations":[{"thresholds":[1.5]}],"__proto__":{"polluted":true}}');
     const cases: [string, string[], string][] = [
-      ['an unknown policy', ['--policy', 'cpython-3.15'], 'unknown collector policy "cpython-3.15"; known policies: refcount-only, cpython-3.7'],
+      ['an unknown policy', ['--policy', 'cpython-3.15'], 'unknown collector policy "cpython-3.15"; known policies: refcount-only, mark-sweep, cpython-3.7'],
       ['a range without a step', ['--threshold0', '100..1000'], '--threshold0: the range "100..1000" needs a step'],
       ['a grid over the cap', ['--threshold0', '1..101+1', '--threshold1', '1..101+1'], '10,201 configurations'],
       ['a file and options together', ['--config', config, '--threshold', '700'], '--config lists the configurations; leave out --threshold'],

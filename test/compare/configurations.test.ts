@@ -75,7 +75,7 @@ describe('compare/configurations', () => {
     it('rejects an unknown policy before any trace is read, listing the known ones', () => {
       const message = failure(() => expandSweep({ policies: ['cpython-3.12', 'cpython-3.15'] })).message;
       expect(message).toContain('unknown collector policy "cpython-3.15"');
-      expect(message).toContain('known policies: refcount-only, cpython-3.7');
+      expect(message).toContain('known policies: refcount-only, mark-sweep, cpython-3.7');
     });
 
     it('rejects unknown pools and free-list models', () => {
