@@ -87,6 +87,8 @@ export class CsvDecoder implements TraceDecoder, LineSink {
   private quotedEmpty: number[] = [];
   private cell = '';
   private inQuotes = false;
+  /** The line break inside the open quoted cell, as the file wrote it (LF or CR LF, RFC 4180). */
+  private openCellBreak = '\n';
   private failure: RecordFailure | null = null;
 
   /** `fastPath`: false reads every line on the general path (to check the fast path against it). */
@@ -134,7 +136,7 @@ export class CsvDecoder implements TraceDecoder, LineSink {
     return taken;
   }
 
-  line(text: string, lineNumber: number, byteLength: number): void {
+  line(text: string, lineNumber: number, byteLength: number, crlf: boolean): void {
     if (!this.inRecord) {
       if (this.columns === null && this.readPreamble(text, lineNumber)) return;
       if (isBlank(text)) return;
@@ -149,6 +151,7 @@ export class CsvDecoder implements TraceDecoder, LineSink {
     if (this.failure === null) this.parseLine(text);
     else if (countQuotes(text) % 2 === 1) this.inQuotes = !this.inQuotes;
     if (!this.inQuotes) this.finishRecord();
+    else this.openCellBreak = crlf ? '\r\n' : '\n';
   }
 
   unreadableLine(lineNumber: number, reason: 'too-long' | 'encoding', byteLength: number, quoteCount: number): void {
@@ -206,7 +209,7 @@ export class CsvDecoder implements TraceDecoder, LineSink {
     const n = text.length;
     let i = 0;
     if (this.inQuotes) {
-      this.cell += '\n';
+      this.cell += this.openCellBreak;
       i = this.scanQuoted(text, 0);
       if (i < 0) return;
       i = this.afterQuoted(text, i);

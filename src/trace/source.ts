@@ -378,9 +378,10 @@ export interface TraceDecoder {
 export interface LineSink {
   /**
    * One physical line without its line ending (LF or CRLF). `byteLength` is its UTF-8 size.
-   * `lineNumber` is 1-based.
+   * `lineNumber` is 1-based. `crlf`: the line ended with CR LF (a CSV cell that spans lines keeps
+   * the line break as written).
    */
-  line(text: string, lineNumber: number, byteLength: number): void;
+  line(text: string, lineNumber: number, byteLength: number, crlf: boolean): void;
   /**
    * A line that was not decoded: longer than the limit (its bytes were counted, not kept), or not
    * valid UTF-8. `quoteCount` is the number of `"` bytes in it, which lets a CSV reader keep track
@@ -520,7 +521,7 @@ export class LineSplitter {
     } else if (!knownValid && !isUtf8(buffer.subarray(start, end))) {
       this.sink.unreadableLine(lineNumber, 'encoding', bytes, countByte(buffer, QUOTE, start, end));
     } else {
-      this.sink.line(buffer.toString('utf8', start, end), lineNumber, bytes);
+      this.sink.line(buffer.toString('utf8', start, end), lineNumber, bytes, end < newline);
     }
   }
 }

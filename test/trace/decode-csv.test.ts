@@ -72,12 +72,12 @@ describe('trace/decode-csv', () => {
   });
 
   describe('when cells are quoted', () => {
-    it('reads commas, doubled quotes and line breaks inside quotes, and counts physical lines', async () => {
-      const { events, lines } = await csv('op,label\nmark,"a, ""b"""\nmark,"two\nlines"\r\nmark,"x\r\n\r\ny"\nmark,plain\n');
+    it('reads commas, doubled quotes and line breaks inside quotes (LF or CR LF, kept as written), and counts physical lines', async () => {
+      const { events, lines } = await csv('op,label\nmark,"a, ""b"""\nmark,"two\nlines"\r\nmark,"x\r\n\ny\r"\nmark,plain\n');
       expect(events).toEqual([
         { op: 'mark', label: 'a, "b"' },
         { op: 'mark', label: 'two\nlines' },
-        { op: 'mark', label: 'x\n\ny' },
+        { op: 'mark', label: 'x\r\n\ny\r' },
         { op: 'mark', label: 'plain' },
       ]);
       expect(lines).toEqual([2, 3, 5, 8]);

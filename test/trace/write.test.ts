@@ -241,16 +241,9 @@ describe('trace/write', () => {
       return { header: trace.header, events };
     }
 
-    /**
-     * NOTE: CR characters are left out of this one property. The CSV decoder (src/trace/decode-csv.ts,
-     * not part of the writer) turns CR LF inside a quoted cell into LF, where RFC 4180 keeps the
-     * cell's text as written; the writer's side is covered by the independent reader above.
-     */
-    const withoutCarriageReturns = (events: TraceEvent[]): boolean => !events.some((event) => JSON.stringify(event).includes('\\r'));
-
     it.each(ENCODINGS)('gives back any events written as %s', async (format) => {
       await fc.assert(
-        fc.asyncProperty(fc.array(traceEvent, { maxLength: 25 }).filter(withoutCarriageReturns).map(inTimeOrder), async (events) => {
+        fc.asyncProperty(fc.array(traceEvent, { maxLength: 25 }).map(inTimeOrder), async (events) => {
           const decoded = await decode(traceToBuffer(events, HEADER, format), `trace.${format}`);
           expect(decoded.header).toEqual(HEADER);
           expect(decoded.events).toEqual(events.map(asDecoded));
