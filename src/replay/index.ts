@@ -75,10 +75,15 @@ function finishReplay(engine: ReplayEngine, source: ReplaySource, settings: Repl
   engine.finishSampling();
   const stats = engine.stats;
   const timeline = stats.timeline;
-  const leaks = analyzeLeaks(engine.heap, engine.groups, stats.groups, source.types, source.sites, {
-    events: timeline.columns.event,
-    length: timeline.length,
-  });
+  const leaks = analyzeLeaks(
+    engine.heap,
+    engine.groups,
+    stats.groups,
+    source.types,
+    source.sites,
+    { events: timeline.columns.event, length: timeline.length },
+    engine.events,
+  );
   const opCounts: Record<string, number> = Object.create(null);
   for (let code = 1; code < OP_COUNT; code++) opCounts[OP_NAMES[code]] = engine.opCounts[code];
   return {

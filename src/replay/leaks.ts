@@ -9,7 +9,8 @@
  * (c) reachable: still referenced from a program-held object, grouped by allocation site and
  *     type, each group with its growth over the trace and one example reference chain from a
  *     program-held object (objgraph's `find_backref_chain`), found by a breadth-first search so
- *     that the chain is a shortest one.
+ *     that the chain is a shortest one; and totalled by site over every group, listed or not
+ *     (what a `--max-growth SITE_GLOB` budget sums).
  *
  * The analysis is O(live objects + their edges) and runs once.
  */
@@ -20,6 +21,8 @@ import type { StringTable } from '../trace/types.js';
 
 /** How many groups of each kind a report lists; the rest are counted. */
 export const MAX_LEAK_GROUPS = 50;
+/** How many sites the per-site growth table lists (largest growth first); the rest are counted. */
+export const MAX_GROWTH_SITES = 10_000;
 /** Links shown of a reference chain; longer chains are cut in the middle. */
 export const MAX_CHAIN = 24;
 /** Types and sites listed per garbage cluster. */
@@ -71,10 +74,40 @@ export interface LeakSection<Group> {
   groupsOmitted: number;
 }
 
+/** The reachable memory of one allocation site, all its groups (types) together. */
+export interface SiteGrowth {
+  site: string | null;
+  objects: number;
+  bytes: number;
+  /** The sum of `groupGrowthBytes` over the site's groups. */
+  growthBytes: number;
+}
+
+export interface ReachableSection extends LeakSection<ReachableGroup> {
+  /**
+   * Every site with reachable objects, largest growth first (at most `MAX_GROWTH_SITES`): budgets
+   * on growth sum these, so that groups left out of `groups` still count.
+   */
+  sites: SiteGrowth[];
+  sitesOmitted: number;
+}
+
 export interface LeakAnalysis {
   cyclicGarbage: LeakSection<GarbageCluster>;
   uncollectable: LeakSection<GarbageCluster>;
-  reachable: LeakSection<ReachableGroup>;
+  reachable: ReachableSection;
+}
+
+/**
+ * How much a reachable group grew over a trace of `events` events: its least-squares trend
+ * (bytes per million events) times the trace's length. NOTE: the trend, not "live bytes at the
+ * end", so that objects of a request that happened to be in flight when the trace stopped do not
+ * count as growth, while a cache that grows steadily counts in full. A group with no trend (a
+ * trace of fewer than four samples) counts its live bytes at the end, as the trace starts with none.
+ */
+export function groupGrowthBytes(group: { bytes: number; bytesPerMillionEvents: number | null }, events: number): number {
+  if (group.bytesPerMillionEvents === null) return group.bytes;
+  return Math.max(0, (group.bytesPerMillionEvents * events) / 1e6);
 }
 
 export interface SeriesInput {
@@ -90,6 +123,8 @@ export function analyzeLeaks(
   types: StringTable,
   sites: StringTable,
   series: SeriesInput,
+  /** Events in the trace, to turn growth rates into growth over the trace. */
+  traceEvents: number,
 ): LeakAnalysis {
   const typeOf = (s: number) => types.get(allocationGroups.typeId[heap.group[s]]);
   const siteOf = (s: number) => {
@@ -173,6 +208,7 @@ export function analyzeLeaks(
     });
   }
   reachable.sort((a, b) => b.bytes - a.bytes || b.objects - a.objects);
+  const growthBySite = sitesOf(reachable, traceEvents);
 
   // (a) cyclic garbage: live but unmarked. Clusters are connected components of its edges.
   const unionParent = new Int32Array(end).fill(-1);
@@ -224,8 +260,25 @@ export function analyzeLeaks(
       bytes: reachableTotalBytes,
       groups: reachable.slice(0, MAX_LEAK_GROUPS),
       groupsOmitted: Math.max(0, reachable.length - MAX_LEAK_GROUPS),
+      sites: growthBySite.slice(0, MAX_GROWTH_SITES),
+      sitesOmitted: Math.max(0, growthBySite.length - MAX_GROWTH_SITES),
     },
   };
+}
+
+/** The reachable groups totalled by site, largest growth first (then most bytes, then by name). */
+function sitesOf(groups: readonly ReachableGroup[], traceEvents: number): SiteGrowth[] {
+  // A Map, not an object: site strings come from the trace (`__proto__` is a valid site).
+  const bySite = new Map<string | null, SiteGrowth>();
+  for (const group of groups) {
+    let entry = bySite.get(group.site);
+    if (entry === undefined) bySite.set(group.site, (entry = { site: group.site, objects: 0, bytes: 0, growthBytes: 0 }));
+    entry.objects += group.objects;
+    entry.bytes += group.bytes;
+    entry.growthBytes += groupGrowthBytes(group, traceEvents);
+  }
+  const byName = (a: string | null, b: string | null): number => (a === b ? 0 : a === null ? -1 : b === null ? 1 : a < b ? -1 : 1);
+  return [...bySite.values()].sort((a, b) => b.growthBytes - a.growthBytes || b.bytes - a.bytes || byName(a.site, b.site));
 }
 
 function summarizeClusters(

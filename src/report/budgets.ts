@@ -13,6 +13,7 @@
 import { UsageError } from '../errors.js';
 import type { ReplayReport } from './json.js';
 import { formatBytes, formatCount, safeText } from './format.js';
+import { groupGrowthBytes } from '../replay/leaks.js';
 
 export type Budget =
   | { kind: 'leaks'; option: string }
@@ -103,18 +104,6 @@ export function parseBudgets(options: BudgetOptions): Budget[] {
   return budgets;
 }
 
-/**
- * How much a reachable group grew over the trace: its least-squares trend (bytes per million
- * events) times the trace's length. NOTE: the trend, not "live bytes at the end", so that objects
- * of a request that happened to be in flight when the trace stopped do not count as growth,
- * while a cache that grows steadily counts in full. A group with no trend (a trace of fewer than
- * four samples) counts its live bytes at the end, as the trace starts with none.
- */
-export function groupGrowthBytes(group: { bytes: number; bytesPerMillionEvents: number | null }, events: number): number {
-  if (group.bytesPerMillionEvents === null) return group.bytes;
-  return Math.max(0, (group.bytesPerMillionEvents * events) / 1e6);
-}
-
 /** Judges every budget against a report, in order. */
 export function evaluateBudgets(report: ReplayReport, budgets: readonly Budget[]): BudgetVerdict[] {
   return budgets.map((budget) => evaluateBudget(report, budget));
@@ -165,21 +154,35 @@ function evaluateBudget(report: ReplayReport, budget: Budget): BudgetVerdict {
       };
     }
     case 'growth': {
-      const matching = report.leaks.reachable.groups.filter((g) => budget.pattern.test(g.site ?? ''));
-      const growth = matching.reduce((sum, g) => sum + groupGrowthBytes(g, report.trace.events), 0);
+      const reachable = report.leaks.reachable;
+      const events = report.trace.events;
+      const matches = (site: string | null): boolean => budget.pattern.test(site ?? '');
+      const listed = reachable.groups.filter((g) => matches(g.site));
+      // The per-site totals cover every reachable group; a report written before they existed
+      // has only the listed groups.
+      const sites = reachable.sites?.filter((s) => matches(s.site)) ?? null;
+      const growth = sites === null ? listed.reduce((sum, g) => sum + groupGrowthBytes(g, events), 0) : sites.reduce((sum, s) => sum + s.growthBytes, 0);
+      const siteCount = sites === null ? new Set(listed.map((g) => g.site)).size : sites.length;
       const passed = growth <= budget.limit;
-      const top = [...matching].sort((a, b) => groupGrowthBytes(b, report.trace.events) - groupGrowthBytes(a, report.trace.events)).slice(0, 3);
-      const detail = top.map((g) => `${safeText(g.type, 24)} @ ${safeText(g.site ?? '(no site)', 40)} +${formatBytes(groupGrowthBytes(g, report.trace.events))}`).join(', ');
-      const omitted = report.leaks.reachable.groupsOmitted > 0 ? ` (of the ${report.leaks.reachable.groups.length} largest reachable groups)` : '';
+      const top = [...listed].sort((a, b) => groupGrowthBytes(b, events) - groupGrowthBytes(a, events)).slice(0, 3);
+      const detail = top.length === 0 ? '' : `: ${top.map((g) => `${safeText(g.type, 24)} @ ${safeText(g.site ?? '(no site)', 40)} +${formatBytes(groupGrowthBytes(g, events))}`).join(', ')}`;
+      const omitted =
+        sites === null
+          ? reachable.groupsOmitted > 0
+            ? ` (of the ${reachable.groups.length} largest reachable groups)`
+            : ''
+          : (reachable.sitesOmitted ?? 0) > 0
+            ? ` (of the ${formatCount(reachable.sites?.length ?? 0)} sites that grew most)`
+            : '';
       return {
         budget: budget.option,
         passed,
         actual: formatBytes(growth),
         limit: formatBytes(budget.limit),
         message:
-          matching.length === 0
-            ? `${budget.option}: no reachable group allocated at a matching site${omitted}`
-            : `${budget.option}: reachable memory from ${formatCount(matching.length)} matching group${matching.length === 1 ? '' : 's'} grew ${formatBytes(growth)} over the trace ${passed ? '<=' : '>'} ${formatBytes(budget.limit)}${omitted}: ${detail}`,
+          siteCount === 0
+            ? `${budget.option}: no reachable memory allocated at a matching site${omitted}`
+            : `${budget.option}: reachable memory from ${formatCount(siteCount)} matching site${siteCount === 1 ? '' : 's'} grew ${formatBytes(growth)} over the trace ${passed ? '<=' : '>'} ${formatBytes(budget.limit)}${omitted}${detail}`,
       };
     }
   }

@@ -9,7 +9,7 @@
  * spreadsheets show as text; numbers are written as numbers.
  */
 import type { ReplayReport } from './json.js';
-import { groupGrowthBytes } from './budgets.js';
+import { groupGrowthBytes } from '../replay/leaks.js';
 
 export interface CsvFile {
   /** File name inside the output directory. */

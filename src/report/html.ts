@@ -19,7 +19,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { BudgetVerdict } from './budgets.js';
-import { groupGrowthBytes } from './budgets.js';
+import { groupGrowthBytes } from '../replay/leaks.js';
 import { buildCharts, ChartSection, type ChartDefinition, type ChartSectionName } from './charts.js';
 import { escapeHtml, htmlText, jsonForScript } from './escape.js';
 import { formatBytes, formatCount, formatPercent } from './format.js';

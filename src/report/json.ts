@@ -6,7 +6,7 @@
  * randomness, so the same trace and settings give byte-identical JSON.
  */
 import type { ReplayResult } from '../replay/index.js';
-import type { ChainLink, GarbageCluster, LeakSection, ReachableGroup } from '../replay/leaks.js';
+import type { ChainLink, GarbageCluster, LeakSection, ReachableGroup, ReachableSection } from '../replay/leaks.js';
 import type { FreeListStats } from '../pool/free-list.js';
 import type { PoolSnapshot } from '../pool/pool.js';
 import type { CollectionRecord, GenerationStats } from '../gc/collector.js';
@@ -85,7 +85,8 @@ export interface ReplayReport {
   leaks: {
     cyclicGarbage: LeakSection<GarbageCluster>;
     uncollectable: LeakSection<GarbageCluster>;
-    reachable: LeakSection<ReachableGroup>;
+    /** `sites`/`sitesOmitted` are absent from reports written before they were added. */
+    reachable: LeakSection<ReachableGroup> & Partial<Pick<ReachableSection, 'sites' | 'sitesOmitted'>>;
   };
   /** The allocator model's state at the end; null when no pool policy ran. */
   pool: PoolSnapshot | null;

@@ -7,7 +7,7 @@
  * so a type named `<img src=x onerror=…>` or `**x**|y` must stay text (and must not break a table).
  */
 import type { BudgetVerdict } from './budgets.js';
-import { groupGrowthBytes } from './budgets.js';
+import { groupGrowthBytes } from '../replay/leaks.js';
 import { formatBytes, formatCount, formatPercent, safeText } from './format.js';
 import type { ReplayReport } from './json.js';
 import { allocatorPinning, headlineCards, reachableInReadingOrder, SPARSE_ARENA_SHARE } from './summarize.js';

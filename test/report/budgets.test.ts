@@ -1,9 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { evaluateBudgets, globToRegExp, groupGrowthBytes, parseBudgets, parseByteSize } from '../../src/report/budgets.js';
+import { evaluateBudgets, globToRegExp, parseBudgets, parseByteSize } from '../../src/report/budgets.js';
+import { groupGrowthBytes } from '../../src/replay/leaks.js';
 import { formatBytes, formatCount } from '../../src/report/format.js';
 import type { ReplayReport } from '../../src/report/json.js';
 import { sampleReport } from './fixtures.js';
+import { ev, replayEvents } from '../helpers/replay.js';
+import type { TraceEvent } from '../../src/trace/types.js';
 
 describe('report/budgets', () => {
   describe('parseByteSize', () => {
@@ -123,7 +126,31 @@ describe('report/budgets', () => {
       expect(broken.message).toContain('app/pricing.py:12');
       expect(roomy.passed).toBe(true);
       expect(none.passed).toBe(true);
-      expect(none.message).toContain('no reachable group allocated at a matching site');
+      expect(none.message).toContain('no reachable memory allocated at a matching site');
+    });
+
+    it('--max-growth counts the groups the report does not list', () => {
+      // 120 sites with one reachable group each: the report lists the 50 largest groups, and the
+      // budget must still see all 120.
+      const events: TraceEvent[] = [];
+      for (let k = 0; k < 120; k++) events.push(ev.alloc(k + 1, 'Entry', { size: 64 + k, site: `app/cache${k}.py:1` }));
+      const { report } = replayEvents(events);
+      expect(report.leaks.reachable.groupsOmitted).toBe(70);
+      const listed = report.leaks.reachable.groups.reduce((sum, g) => sum + groupGrowthBytes(g, report.trace.events), 0);
+      const all = (report.leaks.reachable.sites ?? []).reduce((sum, s) => sum + s.growthBytes, 0);
+      expect(report.leaks.reachable.sites).toHaveLength(120);
+      expect(all).toBeGreaterThan(listed);
+      const between = Math.floor((listed + all) / 2);
+      const [broken, roomy] = judge(report, { maxGrowth: [`app/*=${between}`, `app/*=${Math.ceil(all)}`] });
+      expect(broken.passed).toBe(false);
+      expect(broken.message).toContain('from 120 matching sites');
+      expect(roomy.passed).toBe(true);
+
+      // A report written before the per-site totals existed is judged on its listed groups.
+      const older: ReplayReport = { ...report, leaks: { ...report.leaks, reachable: { ...report.leaks.reachable, sites: undefined, sitesOmitted: undefined } } };
+      const [fromGroups] = judge(older, { maxGrowth: [`app/*=${between}`] });
+      expect(fromGroups.passed).toBe(true);
+      expect(fromGroups.message).toContain('(of the 50 largest reachable groups)');
     });
 
     it('takes growth from the trend, not from what happens to be alive at the end', () => {
