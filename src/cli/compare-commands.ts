@@ -191,7 +191,7 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
       .option('freelists', { type: 'string', describe: `free-list model (repeatable): ${Object.keys(FREE_LIST_CONFIGS).join(', ')}` })
       .option('config', { type: 'string', describe: 'read the configurations from a JSON file (schemas/compare-config.schema.json) instead' })
       .option('objectives', { type: 'string', describe: `what the Pareto front minimizes, two or more of ${OBJECTIVE_NAMES.join(', ')} (default ${DEFAULT_OBJECTIVES.join(',')})` })
-      .option('jobs', { type: 'number', describe: 'worker threads (default: the number of cores; 1 replays in this thread)' })
+      .option('jobs', { type: 'number', describe: 'threads, this one included (default: the number of cores; 1 replays in this thread)' })
       .option('shard', { type: 'string', describe: 'replay only shard K of N (K/N, K from 1) and write a part for memreplay merge' })
       .option('runs', { type: 'string', choices: ['full', 'summary'], default: 'full', describe: 'summary leaves out each run\'s timeline samples and collection list (large sweeps)' })
       .option('format', { type: 'string', choices: FORMATS, describe: 'trace encoding (default: from the file name, else sniffed)' })
@@ -216,7 +216,8 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
     const objectives = parseObjectivesOption(args.objectives) ?? fileObjectives ?? [...DEFAULT_OBJECTIVES];
     const jobs = args.jobs === undefined ? availableParallelism() : parseCount('--jobs', args.jobs, 1);
 
-    const decoding = new Progress('decoding');
+    // Each thread decodes and replays at once: the events this thread has read are the progress.
+    const decoding = new Progress('replaying');
     const replaying = new RunProgress();
     const report = await runCompare({
       trace: args.trace,

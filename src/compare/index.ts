@@ -2,19 +2,20 @@
  * `memreplay compare`: one trace, many configurations. Read this file first in src/compare.
  *
  *   configurations (options | grid | file) ──1──► ConfigurationEntry[]   (names checked; cap)
+ *                    2  keep this shard's configurations (--shard K/N); how many threads
+ *   trace file ──3──► openTrace (header) ──► every configuration resolved against it (fail early)
  *                                                        │
- *   trace file ──2──► openTrace (decode + ajv, once) ──► SharedTrace (columns in shared memory)
- *                                                        │
- *                    3  resolve every configuration against the header (fail before replaying)
- *                    4  keep this shard's configurations (--shard K/N)
+ *          4  replay: each thread (this one, and workers for the others' shares) reads the
+ *             trace once and feeds each chunk to all of its configurations (lockstep.ts);
+ *             each run = runReplay's steps 2-4 ──► ReplayReport, in configuration order
  *                                                        ▼
- *          5  replay: in this thread (--jobs 1, or little work) │ worker threads sharing the columns
- *                      each run = runReplay's steps 2-4 ──► ReplayReport, in configuration order
- *                                                        ▼
- *          6  CompareReport { configurations, pareto, runs }   (a shard: { shard, runs })
+ *          5  CompareReport { configurations, pareto, runs }   (a shard: { shard, runs })
  *
- * Like src/analyze.ts, this module writes no files and does not touch `process`: the CLI does.
+ * Memory is bounded by the runs' live heaps, never by the trace's length: no thread holds more
+ * than a few decoded chunks. Like src/analyze.ts, this module writes no files and does not touch
+ * `process`: the CLI does.
  */
+import { openSync, readSync, closeSync, statSync } from 'node:fs';
 import { TOOL_VERSION } from '../version.js';
 import { Diagnostics } from '../trace/diagnostics.js';
 import { openTrace } from '../trace/index.js';
@@ -23,11 +24,10 @@ import { MAX_CONFIGURATIONS, tooMany, type ConfigurationEntry } from './configur
 import type { ObjectiveName } from './pareto.js';
 import { buildCompareReport, buildShardReport, shardIndices, type CompareHeader, type CompareReport, type RunDetail } from './report.js';
 import { checkConfigurations, type RunContext } from './run-configuration.js';
-import { runInProcess, runInWorkers } from './runners.js';
-import { shareChunk, traceDigest, type SharedChunk, type SharedTrace } from './shared-trace.js';
+import { runConfigurations } from './runners.js';
 
 export interface CompareRequest {
-  /** Path of the trace, or "-" for stdin. */
+  /** Path of the trace, or "-" for stdin (then every configuration replays in this thread). */
   trace: string;
   format?: TraceEncoding;
   stdin?: NodeJS.ReadableStream;
@@ -36,7 +36,7 @@ export interface CompareRequest {
   /** Every configuration, in the order given (from `expandSweep` or `parseConfigFile`). */
   configurations: ConfigurationEntry[];
   objectives: ObjectiveName[];
-  /** Worker threads at most; 1 replays in this thread. See `workerCount`. */
+  /** Threads at most, this one included; 1 replays in this thread. See `workerCount`. */
   jobs: number;
   /** Default: `MIN_EVENTS_PER_WORKER` (tests set 0 to use workers on small traces). */
   minEventsPerWorker?: number;
@@ -54,39 +54,47 @@ export async function runCompare(request: CompareRequest): Promise<CompareReport
   const entries = request.configurations;
   if (entries.length > MAX_CONFIGURATIONS) throw tooMany(entries.length, '');
 
-  // 2. Decode and validate the trace once, into shared memory.
+  // 2. This shard's configurations, and how many threads replay them (one for stdin, which can
+  //    be read only once).
+  const indices = request.shard === undefined ? entries.map((_, i) => i) : shardIndices(entries.length, request.shard.index, request.shard.count);
+  const selected = indices.map((index) => ({ index, entry: entries[index] }));
+  const threads = request.trace === '-' ? 1 : workerCount(request.jobs, selected.length, estimatedEvents(request.trace), request.minEventsPerWorker ?? MIN_EVENTS_PER_WORKER);
+
+  // 3. The header, and every configuration against it: a bad pool parameter fails now, not at
+  //    run 900. (Workers read the trace with their own decoder; this thread's scan worker would
+  //    only take a core from them.)
   const lenient = request.lenient ?? false;
   const maxErrors = request.maxErrors ?? 20;
-  const { trace, decodeSkipped } = await decodeShared(request, { maxErrors, lenient });
+  const diagnostics = new Diagnostics({ maxErrors, lenient });
+  const opened = await openTrace(request.trace, { format: request.format, diagnostics, stdin: request.stdin, decodeInWorker: threads > 1 ? 'never' : 'auto' });
+  try {
+    checkConfigurations(entries, opened.header.meta);
+  } catch (error) {
+    await opened.close();
+    throw error;
+  }
 
-  // 3. Every configuration against the header: a bad pool parameter fails now, not at run 900.
-  checkConfigurations(entries, trace.header.meta);
-
-  // 4. This shard's configurations.
-  const indices = request.shard === undefined ? entries.map((_, i) => i) : shardIndices(entries.length, request.shard.index, request.shard.count);
-  const selected = indices.map((i) => entries[i]);
-
-  // 5. Replay.
+  // 4. Replay.
   const runDetail = request.runDetail ?? 'full';
-  const context: RunContext = { toolVersion: TOOL_VERSION, maxErrors, lenient, decodeSkipped, runDetail };
-  const jobs = workerCount(request.jobs, selected.length, trace.events, request.minEventsPerWorker ?? MIN_EVENTS_PER_WORKER);
-  const runs =
-    jobs === 1
-      ? runInProcess(trace, selected, context, { onRunDone: request.onRunDone })
-      : await runInWorkers(trace, selected, context, jobs, { onRunDone: request.onRunDone });
+  const context: RunContext = { toolVersion: TOOL_VERSION, maxErrors, lenient, runDetail };
+  const { reports, events, digest } = await runConfigurations({ path: request.trace, format: opened.encoding }, opened, diagnostics, selected, entries.length, context, threads, {
+    digest: request.shard !== undefined,
+    onDecoded: request.onDecoded,
+    onRunDone: request.onRunDone,
+  });
 
-  // 6. The report.
-  const header: CompareHeader = { toolVersion: TOOL_VERSION, trace: { file: trace.file, events: trace.events }, objectives: request.objectives, runDetail, configurations: entries };
-  if (request.shard === undefined) return buildCompareReport(header, runs);
-  return buildShardReport(header, { ...request.shard, configurations: indices, traceDigest: traceDigest(trace) }, runs);
+  // 5. The report.
+  const header: CompareHeader = { toolVersion: TOOL_VERSION, trace: { file: opened.file, events }, objectives: request.objectives, runDetail, configurations: entries };
+  if (request.shard === undefined) return buildCompareReport(header, reports);
+  return buildShardReport(header, { ...request.shard, configurations: indices, traceDigest: digest as string }, reports);
 }
 
 /**
  * Events a worker thread should get to replay (configurations × trace events) for starting it to
  * pay off.
- * NOTE: a new thread compiles the replay engine from cold: its first replay takes about what a
- * warm one takes for a million more events. Below that much work per thread, fewer threads (or
- * this one) finish first, and give the same output.
+ * NOTE: a new thread compiles the decoder and the replay engine from cold: its first replay takes
+ * about what a warm one takes for a million more events. Below that much work per thread, fewer
+ * threads (or this one) finish first, and give the same output.
  */
 export const MIN_EVENTS_PER_WORKER = 1_000_000;
 
@@ -97,27 +105,29 @@ export function workerCount(jobs: number, configurations: number, events: number
 }
 
 /**
- * Step 2: the trace decoded into shared chunks, one chunk at a time (the decoder's chunk is
- * dropped once copied, so the trace is held once). In strict mode a trace with invalid events
- * fails here; with `--lenient` the skipped events are counted for every run's report.
+ * The events of a trace file, guessed from its size before reading it, to choose the number of
+ * threads: 40 bytes an event (JSON Lines take 60-80, CSV 30-40), 8 times as many bytes when it
+ * is gzip-compressed. A file that cannot be read is reported by `openTrace`; here it counts as small.
  */
-async function decodeShared(request: CompareRequest, options: { maxErrors: number; lenient: boolean }): Promise<{ trace: SharedTrace; decodeSkipped: Record<string, number> }> {
-  const diagnostics = new Diagnostics(options);
-  const opened = await openTrace(request.trace, { format: request.format, diagnostics, stdin: request.stdin });
-  const chunks: SharedChunk[] = [];
-  let events = 0;
-  // Each chunk is copied before the next is asked for, so the decoder may recycle its memory.
-  for await (const chunk of opened.chunks({ recycle: true })) {
-    chunks.push(shareChunk(chunk));
-    events = chunk.firstIndex + chunk.length;
-    request.onDecoded?.(events);
+export function estimatedEvents(path: string): number {
+  let size: number;
+  let gzip = false;
+  try {
+    size = statSync(path).size;
+    const fd = openSync(path, 'r');
+    try {
+      const magic = Buffer.alloc(2);
+      gzip = readSync(fd, magic, 0, 2, 0) === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return 0;
   }
-  diagnostics.finish();
-  return {
-    trace: { file: opened.file, header: opened.header, types: [...opened.types.values], sites: [...opened.sites.values], events, chunks },
-    decodeSkipped: diagnostics.skippedSummary(),
-  };
+  return Math.round(((gzip ? 8 : 1) * size) / BYTES_PER_EVENT);
 }
+
+const BYTES_PER_EVENT = 40;
 
 export { expandSweep, completeEntry, MAX_CONFIGURATIONS, type ConfigurationEntry, type Sweep } from './configurations.js';
 export { DEFAULT_OBJECTIVES, OBJECTIVES, parseObjectives, paretoFront, type ObjectiveName } from './pareto.js';

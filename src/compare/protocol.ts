@@ -1,26 +1,27 @@
 /**
- * The messages between the comparison's starting thread and its workers. Everything here is
- * plain data (structured-clonable); the trace's columns travel as `SharedArrayBuffer`s.
+ * The messages between the comparison's starting thread and its workers: plain data
+ * (structured-clonable). A worker gets its share of the configurations once, in `workerData`,
+ * reads the trace itself (the same file), and answers once.
  */
 import { UserError } from '../errors.js';
 import type { ReplayReport } from '../report/json.js';
-import type { ConfigurationEntry } from './configurations.js';
+import type { TraceEncoding } from '../trace/types.js';
+import type { IndexedEntry } from './lockstep.js';
 import type { RunContext } from './run-configuration.js';
-import type { SharedTrace } from './shared-trace.js';
 
-/** `workerData`: sent once per worker. */
+/** `workerData`: everything a worker needs to open the trace and replay its configurations. */
 export interface WorkerInit {
-  trace: SharedTrace;
+  /** Path of the trace file (never stdin: a stream cannot be read twice). */
+  trace: string;
+  format?: TraceEncoding;
+  entries: IndexedEntry[];
   context: RunContext;
 }
 
-/** One configuration to replay; `index` is its place in the comparison. */
-export interface WorkerTask {
-  index: number;
-  entry: ConfigurationEntry;
-}
+export type SerializedOutcome = { index: number; ok: true; report: ReplayReport } | { index: number; ok: false; error: SerializedError };
 
-export type WorkerReply = { index: number; ok: true; report: ReplayReport } | { index: number; ok: false; error: SerializedError };
+/** The worker's one answer: each configuration's outcome, or the trace's own error. */
+export type WorkerReply = { ok: true; outcomes: SerializedOutcome[] } | { ok: false; error: SerializedError };
 
 /** An error crossing the thread boundary: a user error keeps its code and message, a bug its stack. */
 export interface SerializedError {

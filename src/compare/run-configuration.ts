@@ -1,12 +1,12 @@
 /**
- * One configuration, replayed from an already decoded trace: steps 2-4 of `runReplay`
- * (src/analyze.ts) with the decoding left out. The worker threads and the in-process path both
- * call `replayConfiguration`, so a comparison's run is a single `replay` with the same options;
- * test/compare/equivalence.test.ts checks that the two reports are byte-identical.
+ * One configuration's run: steps 2-4 of `runReplay` (src/analyze.ts) over chunks its caller
+ * feeds it (lockstep.ts feeds one pass of the trace to every run of a thread). Worker threads and
+ * this thread start runs the same way, so a comparison's run is a single `replay` with the same
+ * options; test/compare/equivalence.test.ts checks that the two reports are byte-identical.
  * Both resolve their options with `src/config/resolve.ts`.
  */
 import { createConfiguredPool, reportConfig, resolveConfiguration } from '../config/resolve.js';
-import { replayChunks, type ReplaySource } from '../replay/index.js';
+import { startReplay, type ReplaySourceInfo } from '../replay/index.js';
 import { buildReport, type ReplayReport } from '../report/json.js';
 import { Diagnostics } from '../trace/diagnostics.js';
 import type { EventChunk, TraceMeta } from '../trace/types.js';
@@ -18,8 +18,6 @@ export interface RunContext {
   toolVersion: string;
   maxErrors: number;
   lenient: boolean;
-  /** Events the decoder skipped (`--lenient`), by kind; every run's report counts them too. */
-  decodeSkipped: Record<string, number>;
   /** `--runs`: a summary is made where the run happens, so whole reports never pile up. Default: full. */
   runDetail?: RunDetail;
 }
@@ -40,22 +38,30 @@ export function checkConfigurations(entries: readonly ConfigurationEntry[], meta
   }
 }
 
-/** `runReplay` steps 3-4 for one configuration over decoded chunks. */
-export function replayConfiguration(
-  source: Omit<ReplaySource, 'chunks'> & { chunks(): Iterable<EventChunk> },
-  entry: ConfigurationEntry,
-  context: RunContext,
-): ReplayReport {
+/** A configuration being replayed: fed every chunk in order, then finished. */
+export interface ConfigurationRun {
+  feed(chunk: EventChunk): void;
+  /** The run's report; `decodeSkipped`: the events the decoder skipped (`--lenient`), by kind. */
+  finish(decodeSkipped: Record<string, number>): ReplayReport;
+}
+
+/** `runReplay` steps 3-4 for one configuration, over chunks fed to it. */
+export function startConfiguration(source: ReplaySourceInfo, entry: ConfigurationEntry, context: RunContext): ConfigurationRun {
   const resolved = resolveConfiguration(replayOptionsOf(entry), source.header.meta);
   const pool = createConfiguredPool(resolved);
   const diagnostics = new Diagnostics({ maxErrors: context.maxErrors, lenient: context.lenient });
-  const result = replayChunks(source, { ...resolved, pool, diagnostics });
-  const report = buildReport(result, {
-    toolVersion: context.toolVersion,
-    skippedByKind: mergeCounts(context.decodeSkipped, diagnostics.skippedSummary()),
-    config: reportConfig(resolved, pool),
-  });
-  return context.runDetail === 'summary' ? summarizeRun(report) : report;
+  const replay = startReplay(source, { ...resolved, pool, diagnostics });
+  return {
+    feed: replay.feed,
+    finish(decodeSkipped) {
+      const report = buildReport(replay.finish(), {
+        toolVersion: context.toolVersion,
+        skippedByKind: mergeCounts(decodeSkipped, diagnostics.skippedSummary()),
+        config: reportConfig(resolved, pool),
+      });
+      return context.runDetail === 'summary' ? summarizeRun(report) : report;
+    },
+  };
 }
 
 /** Skipped-event counts of the decoder and of one run's replay (`buildReport` sorts the kinds). */

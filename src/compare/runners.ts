@@ -1,45 +1,59 @@
 /**
- * Running a comparison's configurations: in this thread one after the other (`--jobs 1`), or on
- * worker threads that share the decoded trace (`runInWorkers`).
+ * Running a comparison's configurations on `threads` threads: this one and `threads − 1` worker
+ * threads. Configuration k goes to thread k mod `threads`; each thread reads the trace once and
+ * feeds every chunk to all of its configurations (lockstep.ts), so no thread holds more than a
+ * few chunks of the trace, whatever its length.
  *
- * Both return the reports in the order of the configurations, whatever order they finish in, and
- * both fail the same way: with the error of the lowest-numbered configuration that failed. With
- * workers that takes care: configurations are handed out in order, so once one fails nothing
- * after it is started, and the runs already started before it are awaited; the lowest failure
- * among them is the one the in-process path would have met first.
+ * NOTE: each worker decodes the trace again, in parallel with this thread, instead of receiving
+ * this thread's chunks: decoding is about half a replay's cost, and a thread that replays several
+ * configurations pays it once; sharing chunks would mean either holding them all (memory bounded
+ * by the trace) or every thread waiting for the slowest.
+ *
+ * The reports come back in the order of the configurations, whatever thread ran them, and a
+ * failure is reported the same way wherever it happened: the trace's own error if it has one
+ * (as `replay` reports it), else the error of the lowest-numbered configuration that failed.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ReplayReport } from '../report/json.js';
-import type { ConfigurationEntry } from './configurations.js';
-import { deserializeError, type SerializedError, type WorkerInit, type WorkerReply, type WorkerTask } from './protocol.js';
-import { replayConfiguration, type RunContext } from './run-configuration.js';
-import { sourceOf, type SharedTrace } from './shared-trace.js';
+import type { Diagnostics } from '../trace/diagnostics.js';
+import type { OpenedTrace } from '../trace/index.js';
+import type { TraceEncoding } from '../trace/types.js';
+import { replayInLockstep, type IndexedEntry, type RunOutcome } from './lockstep.js';
+import { deserializeError, type SerializedOutcome, type WorkerInit, type WorkerReply } from './protocol.js';
+import type { RunContext } from './run-configuration.js';
 
 export interface RunOptions {
-  /** Called after each finished configuration. */
+  /** Compute the decoded trace's digest (for `--shard`). */
+  digest?: boolean;
+  /** Called after each chunk this thread decodes, with the events so far. */
+  onDecoded?: (events: number) => void;
+  /** Called for each finished configuration, in order, once every thread is done. */
   onRunDone?: (done: number, total: number) => void;
 }
 
-/** A failed configuration, named so the user knows which options to look at. */
-function labelled(error: Error, entries: readonly ConfigurationEntry[], index: number): Error {
-  if (entries.length > 1) error.message += `\n(replaying configuration ${index + 1} of ${entries.length}: ${entries[index].label})`;
-  return error;
+export interface RunResult {
+  /** The reports, in the order of `entries`. */
+  reports: ReplayReport[];
+  events: number;
+  digest: string | null;
 }
 
-/** `--jobs 1`: every configuration in this thread, in order. */
-export function runInProcess(trace: SharedTrace, entries: readonly ConfigurationEntry[], context: RunContext, options: RunOptions = {}): ReplayReport[] {
-  const source = sourceOf(trace);
-  return entries.map((entry, index) => {
-    try {
-      const report = replayConfiguration(source, entry, context);
-      options.onRunDone?.(index + 1, entries.length);
-      return report;
-    } catch (error) {
-      throw error instanceof Error ? labelled(error, entries, index) : error;
-    }
-  });
+/** Where each thread reads the trace from. */
+export interface TraceFile {
+  /** The trace's path; workers open it again ("-", stdin, allows one thread only). */
+  path: string;
+  format?: TraceEncoding;
+}
+
+/** A failed configuration, named so the user knows which options to look at. */
+function labelled(error: unknown, entries: readonly IndexedEntry[], index: number, total: number): unknown {
+  if (total > 1 && error instanceof Error) {
+    const entry = entries.find((e) => e.index === index) as IndexedEntry;
+    error.message += `\n(replaying configuration ${index + 1} of ${total}: ${entry.entry.label})`;
+  }
+  return error;
 }
 
 /**
@@ -52,72 +66,62 @@ export function workerEntry(): URL {
   return here.endsWith('.ts') ? new URL('../../dist/compare/worker.js', here) : new URL('./worker.js', here);
 }
 
-/** Replays the configurations on `jobs` worker threads (at most one per configuration). */
-export async function runInWorkers(
-  trace: SharedTrace,
-  entries: readonly ConfigurationEntry[],
+/**
+ * Replays `entries` (their `index` numbers them within a comparison of `total`) on `threads`
+ * threads. `opened` is the trace already opened here (its header read), with its `diagnostics`.
+ */
+export async function runConfigurations(
+  file: TraceFile,
+  opened: OpenedTrace,
+  diagnostics: Diagnostics,
+  entries: readonly IndexedEntry[],
+  total: number,
   context: RunContext,
-  jobs: number,
+  threads: number,
   options: RunOptions = {},
-): Promise<ReplayReport[]> {
+): Promise<RunResult> {
+  const count = Math.max(1, Math.min(threads, entries.length));
+  if (count > 1 && file.path === '-') throw new Error('a comparison read from stdin runs in one thread');
+  const shares = Array.from({ length: count }, (_, t) => entries.filter((_, k) => k % count === t));
+  const workers = shares.slice(1).map((share) => startWorker({ trace: file.path, format: file.format, entries: share, context }));
+  try {
+    const here = await replayInLockstep(opened, diagnostics, shares[0], context, { digest: options.digest, onDecoded: options.onDecoded });
+    const outcomes: RunOutcome[] = [...here.outcomes];
+    for (const reply of await Promise.all(workers.map((w) => w.reply))) {
+      // The same file gave this thread no error of its own: a worker's can only mean it changed.
+      if (!reply.ok) throw deserializeError(reply.error);
+      outcomes.push(...reply.outcomes.map(fromWorker));
+    }
+    outcomes.sort((a, b) => a.index - b.index);
+    const reports: ReplayReport[] = [];
+    for (const outcome of outcomes) {
+      if (!outcome.ok) throw labelled(outcome.error, entries, outcome.index, total);
+      reports.push(outcome.report);
+    }
+    reports.forEach((_, k) => options.onRunDone?.(k + 1, reports.length));
+    return { reports, events: here.events, digest: here.digest };
+  } finally {
+    await Promise.all(workers.map((w) => w.worker.terminate()));
+  }
+}
+
+function fromWorker(outcome: SerializedOutcome): RunOutcome {
+  return outcome.ok ? outcome : { index: outcome.index, ok: false, error: deserializeError(outcome.error) };
+}
+
+/** A worker replaying its share; `reply` settles with its answer, or rejects if it dies first. */
+function startWorker(init: WorkerInit): { worker: Worker; reply: Promise<WorkerReply> } {
   const entry = workerEntry();
   if (!existsSync(fileURLToPath(entry))) throw new Error(`the compare worker ${fileURLToPath(entry)} is missing: run "npm run build"`);
-  const reports: ReplayReport[] = new Array<ReplayReport>(entries.length);
-  if (entries.length === 0) return reports;
-  const init: WorkerInit = { trace, context };
-  const workers = Array.from({ length: Math.min(jobs, entries.length) }, () => new Worker(entry, { workerData: init }));
-
-  try {
-    await new Promise<void>((resolve, reject) => {
-      let next = 0;
-      let done = 0;
-      let running = 0;
-      let failure: { index: number; error: SerializedError } | null = null;
-      let crashed = false;
-
-      const settleIfIdle = () => {
-        if (running > 0 || crashed) return;
-        if (failure !== null) reject(labelled(deserializeError(failure.error), entries, failure.index));
-        else if (done === entries.length) resolve();
-      };
-      const dispatch = (worker: Worker) => {
-        if (failure !== null || next >= entries.length) return;
-        const task: WorkerTask = { index: next, entry: entries[next] };
-        next++;
-        running++;
-        worker.postMessage(task);
-      };
-
-      for (const worker of workers) {
-        worker.on('message', (reply: WorkerReply) => {
-          running--;
-          if (reply.ok) {
-            reports[reply.index] = reply.report;
-            done++;
-            options.onRunDone?.(done, entries.length);
-          } else if (failure === null || reply.index < failure.index) {
-            failure = { index: reply.index, error: reply.error };
-          }
-          dispatch(worker);
-          settleIfIdle();
-        });
-        // A worker that dies (out of memory, a failed import) takes its run with it: a bug or
-        // an exhausted machine, reported at once.
-        worker.on('error', (error) => {
-          crashed = true;
-          reject(error);
-        });
-        worker.on('exit', (code) => {
-          if (code !== 0 && !crashed && (running > 0 || done < entries.length)) {
-            crashed = true;
-            reject(new Error(`a compare worker thread exited with code ${code}`));
-          }
-        });
-        dispatch(worker);
-      }
-    });
-  } finally {
-    await Promise.all(workers.map((worker) => worker.terminate()));
-  }
-  return reports;
+  const worker = new Worker(entry, { workerData: init });
+  const reply = new Promise<WorkerReply>((resolve, reject) => {
+    worker.once('message', resolve);
+    // A worker that dies (out of memory, a failed import) takes its runs with it: a bug or an
+    // exhausted machine, reported as such.
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`a compare worker thread exited with code ${code} before answering`)));
+  });
+  // Awaited later; a rejection before then must not count as unhandled.
+  reply.catch(() => undefined);
+  return { worker, reply };
 }

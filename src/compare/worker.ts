@@ -1,25 +1,26 @@
 /**
- * A comparison worker thread (started by `runners.ts`). It receives the shared trace once, in
- * `workerData`, then replays the configurations it is sent, one message each, and answers each
- * with the run's report or its error. It keeps no state between runs but the trace.
+ * A comparison worker thread (started by `runners.ts`). It reads the trace itself, replays its
+ * share of the configurations in one pass (lockstep.ts), answers once with every outcome, and
+ * ends. Its decoding stays in this thread: the comparison already keeps every core busy.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { replayConfiguration } from './run-configuration.js';
-import { serializeError, type WorkerInit, type WorkerReply, type WorkerTask } from './protocol.js';
-import { sourceOf } from './shared-trace.js';
+import { Diagnostics } from '../trace/diagnostics.js';
+import { openTrace } from '../trace/index.js';
+import { replayInLockstep } from './lockstep.js';
+import { serializeError, type WorkerInit, type WorkerReply } from './protocol.js';
 
 const port = parentPort;
 if (port === null) throw new Error('src/compare/worker.ts runs as a worker thread only');
 // The starting thread builds `workerData` as a `WorkerInit` (runners.ts).
 const init = workerData as WorkerInit;
-const source = sourceOf(init.trace);
 
-port.on('message', (task: WorkerTask) => {
-  let reply: WorkerReply;
-  try {
-    reply = { index: task.index, ok: true, report: replayConfiguration(source, task.entry, init.context) };
-  } catch (error) {
-    reply = { index: task.index, ok: false, error: serializeError(error) };
-  }
-  port.postMessage(reply);
-});
+let reply: WorkerReply;
+try {
+  const diagnostics = new Diagnostics({ maxErrors: init.context.maxErrors, lenient: init.context.lenient });
+  const trace = await openTrace(init.trace, { format: init.format, diagnostics, decodeInWorker: 'never' });
+  const { outcomes } = await replayInLockstep(trace, diagnostics, init.entries, init.context);
+  reply = { ok: true, outcomes: outcomes.map((o) => (o.ok ? o : { index: o.index, ok: false, error: serializeError(o.error) })) };
+} catch (error) {
+  reply = { ok: false, error: serializeError(error) };
+}
+port.postMessage(reply);

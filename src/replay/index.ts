@@ -47,7 +47,10 @@ export interface ReplayResult {
   sites: StringTable;
 }
 
-function createEngine(source: ReplaySource, settings: ReplaySettings): ReplayEngine {
+/** A decoded trace's header and string tables: a `ReplaySource` without its chunks. */
+export type ReplaySourceInfo = Omit<ReplaySource, 'chunks'>;
+
+function createEngine(source: ReplaySourceInfo, settings: ReplaySettings): ReplayEngine {
   return new ReplayEngine({ ...settings, file: source.file, types: source.types, sites: source.sites });
 }
 
@@ -62,14 +65,30 @@ export async function replay(source: ReplaySource, settings: ReplaySettings): Pr
   return finishReplay(engine, source, settings);
 }
 
-/** Synchronous variant for already decoded chunks (tests, `compare` workers). */
-export function replayChunks(source: Omit<ReplaySource, 'chunks'> & { chunks(): Iterable<EventChunk> }, settings: ReplaySettings): ReplayResult {
+/** Synchronous variant for already decoded chunks (tests, the benchmark). */
+export function replayChunks(source: ReplaySourceInfo & { chunks(): Iterable<EventChunk> }, settings: ReplaySettings): ReplayResult {
   const engine = createEngine(source, settings);
   for (const chunk of source.chunks()) engine.feed(chunk);
   return finishReplay(engine, source, settings);
 }
 
-function finishReplay(engine: ReplayEngine, source: ReplaySource, settings: ReplaySettings): ReplayResult {
+/** A replay fed one chunk at a time by its caller (`compare` feeds one pass of a trace to several). */
+export interface ReplayInProgress {
+  /** Replays the next chunk; the engine keeps nothing of it once the next is fed. */
+  feed(chunk: EventChunk): void;
+  /** After the last chunk: the same result `replay` gives for the same chunks. */
+  finish(): ReplayResult;
+}
+
+export function startReplay(source: ReplaySourceInfo, settings: ReplaySettings): ReplayInProgress {
+  const engine = createEngine(source, settings);
+  return {
+    feed: (chunk) => engine.feed(chunk),
+    finish: () => finishReplay(engine, source, settings),
+  };
+}
+
+function finishReplay(engine: ReplayEngine, source: ReplaySourceInfo, settings: ReplaySettings): ReplayResult {
   // Strict mode: any invalid event fails the whole replay before anything is reported.
   settings.diagnostics.finish();
   engine.finishSampling();

@@ -89,6 +89,11 @@ export interface OpenedTrace {
   sites: StringTable;
   /** The events, in order. May be called once. */
   chunks(options?: ChunkReadOptions): AsyncIterable<EventChunk>;
+  /**
+   * Lets go of the file (and the scan worker) when the events will not be read after all; does
+   * nothing once `chunks()` was called, whose iteration closes them at its end.
+   */
+  close(): Promise<void>;
 }
 
 /** How a decoder is made for one pass over the bytes. */
@@ -194,6 +199,12 @@ async function decodeSource(
       // JSON Lines and CSV decoders copy what they keep of a buffer, so a file's buffers can be read into again.
       const reuse = stream instanceof FileChunks && !compressed && scanEncoding !== null ? stream : null;
       return pumpChunks(reader, decoder, writer, ended, service, scanWorker === 'always', atLineStart, readOptions?.recycle === true ? pool : null, reuse);
+    },
+    close: async () => {
+      if (iterated) return;
+      iterated = true;
+      await service?.close();
+      await reader.close();
     },
   };
 }

@@ -11,10 +11,9 @@ import { runReplay } from '../../src/analyze.js';
 import { completeEntry, expandSweep, replayOptionsOf, type ConfigurationEntry } from '../../src/compare/configurations.js';
 import { MIN_EVENTS_PER_WORKER, runCompare, serializeCompareReport, workerCount } from '../../src/compare/index.js';
 import { TraceErrors, UsageError, UserError } from '../../src/errors.js';
-import { runInProcess, runInWorkers } from '../../src/compare/runners.js';
-import { shareChunk } from '../../src/compare/shared-trace.js';
+import { runConfigurations } from '../../src/compare/runners.js';
 import { Diagnostics } from '../../src/trace/diagnostics.js';
-import { openTrace, readAllChunks } from '../../src/trace/index.js';
+import { openTrace } from '../../src/trace/index.js';
 import { ensureWorkerBuilt } from './helpers.js';
 import { ROOT } from '../helpers/cli.js';
 
@@ -80,14 +79,21 @@ describe('compare: each run equals a single replay', () => {
 
 describe('compare: threads', () => {
   it('runs on worker threads what it runs in this thread, in configuration order', async () => {
-    const opened = await openTrace(WEB, { diagnostics: new Diagnostics() });
-    const chunks = (await readAllChunks(opened)).map(shareChunk);
-    const trace = { file: WEB, header: opened.header, types: [...opened.types.values], sites: [...opened.sites.values], events: 6000, chunks };
-    const context = { toolVersion: 'test', maxErrors: 20, lenient: false, decodeSkipped: {} };
+    const context = { toolVersion: 'test', maxErrors: 20, lenient: false };
+    const entries = CONFIGURATIONS.map((entry, index) => ({ index, entry }));
+    const run = async (threads: number, onRunDone?: (done: number) => void) => {
+      const diagnostics = new Diagnostics();
+      const opened = await openTrace(WEB, { diagnostics });
+      return runConfigurations({ path: WEB }, opened, diagnostics, entries, entries.length, context, threads, { digest: true, onRunDone });
+    };
     const finished: number[] = [];
-    const onWorkers = await runInWorkers(trace, CONFIGURATIONS, context, 2, { onRunDone: (done) => finished.push(done) });
+    const onThreads = await run(3, (done) => finished.push(done));
     expect(finished).toEqual(CONFIGURATIONS.map((_, i) => i + 1));
-    expect(JSON.stringify(onWorkers)).toBe(JSON.stringify(runInProcess(trace, CONFIGURATIONS, context)));
+    const here = await run(1);
+    expect(onThreads.events).toBe(6000);
+    expect(JSON.stringify(onThreads.reports)).toBe(JSON.stringify(here.reports));
+    expect(onThreads.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(onThreads.digest).toBe(here.digest);
   });
 
   it('uses workers only when each gets a million events to replay', () => {

@@ -1,0 +1,108 @@
+/**
+ * One pass over a trace for several configurations: each chunk the decoder gives is fed to every
+ * run before the next is asked for, so the decoder recycles its chunks and memory stays bounded
+ * by the runs' live heaps (and a few chunks), never by the trace's length. Every thread of a
+ * comparison, this one and each worker, does this for its share of the configurations.
+ *
+ * Failures keep `replay`'s meaning: the trace's own problems (invalid events in strict mode) fail
+ * the whole pass, as they fail `replay`; a problem one configuration meets (an event touching an
+ * object its collector freed) ends that run only, and is its outcome.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import type { ReplayReport } from '../report/json.js';
+import type { Diagnostics } from '../trace/diagnostics.js';
+import type { OpenedTrace } from '../trace/index.js';
+import type { EventChunk } from '../trace/types.js';
+import type { ConfigurationEntry } from './configurations.js';
+import { startConfiguration, type ConfigurationRun, type RunContext } from './run-configuration.js';
+
+/** A configuration and its place in the comparison. */
+export interface IndexedEntry {
+  index: number;
+  entry: ConfigurationEntry;
+}
+
+export type RunOutcome = { index: number; ok: true; report: ReplayReport } | { index: number; ok: false; error: unknown };
+
+export interface LockstepResult {
+  /** Events decoded. */
+  events: number;
+  /** `traceDigest` of the decoded trace when asked for (sharding), else null. */
+  digest: string | null;
+  /** One per configuration, in the order given. */
+  outcomes: RunOutcome[];
+}
+
+export interface LockstepOptions {
+  /** Compute the decoded trace's digest (it reads every decoded byte once more). */
+  digest?: boolean;
+  /** Called after each chunk with the events decoded so far. */
+  onDecoded?: (events: number) => void;
+}
+
+/**
+ * Replays `entries` over one pass of `trace`, whose problems go to `diagnostics`. Throws what
+ * `replay` throws for the trace's own problems; returns each configuration's outcome otherwise.
+ */
+export async function replayInLockstep(
+  trace: OpenedTrace,
+  diagnostics: Diagnostics,
+  entries: readonly IndexedEntry[],
+  context: RunContext,
+  options: LockstepOptions = {},
+): Promise<LockstepResult> {
+  const runs = entries.map(({ index, entry }): { index: number; run: ConfigurationRun | null; error: unknown } => {
+    try {
+      return { index, run: startConfiguration(trace, entry, context), error: null };
+    } catch (error) {
+      return { index, run: null, error };
+    }
+  });
+  const hash = options.digest === true ? createHash('sha256') : null;
+  let events = 0;
+  for await (const chunk of trace.chunks({ recycle: true })) {
+    if (hash !== null) hashChunk(hash, chunk);
+    events = chunk.firstIndex + chunk.length;
+    // In strict mode one invalid event fails every run (diagnostics.finish below): the rest of
+    // the trace is only decoded, to list up to --max-errors problems, as replay does.
+    if (context.lenient || diagnostics.errors.length === 0) {
+      for (const r of runs) {
+        if (r.run === null) continue;
+        try {
+          r.run.feed(chunk);
+        } catch (error) {
+          r.run = null;
+          r.error = error;
+        }
+      }
+    }
+    options.onDecoded?.(events);
+  }
+  diagnostics.finish();
+  const decodeSkipped = diagnostics.skippedSummary();
+  const outcomes = runs.map(({ index, run, error }): RunOutcome => {
+    if (run === null) return { index, ok: false, error };
+    try {
+      return { index, ok: true, report: run.finish(decodeSkipped) };
+    } catch (finishError) {
+      return { index, ok: false, error: finishError };
+    }
+  });
+  if (hash !== null) hash.update(JSON.stringify([trace.header, [...trace.types.values], [...trace.sites.values], events]));
+  return { events, digest: hash === null ? null : `sha256:${hash.digest('hex')}`, outcomes };
+}
+
+/** Every column of a chunk (its rows only), its chunk-local strings and its other fields. */
+function hashChunk(hash: Hash, chunk: EventChunk): void {
+  const fields: [string, unknown][] = [];
+  for (const [name, value] of Object.entries(chunk) as [string, unknown][]) {
+    if (ArrayBuffer.isView(value)) {
+      const column = value as unknown as { BYTES_PER_ELEMENT: number; buffer: ArrayBufferLike; byteOffset: number };
+      hash.update(name);
+      hash.update(new Uint8Array(column.buffer, column.byteOffset, chunk.length * column.BYTES_PER_ELEMENT));
+    } else {
+      fields.push([name, value]);
+    }
+  }
+  hash.update(JSON.stringify(fields));
+}
