@@ -78,9 +78,10 @@ export const verifyCommand: CommandModule<object, VerifyArgs> = {
       const cell = (g: { collections: number; collected: number; uncollectable: number }) => `${g.collections}/${g.collected}/${g.uncollectable}`;
       for (let g = 0; g < 3; g++) {
         const mark = cell(oracle.generations[g]) === cell(result.gc.generations[g]) ? '' : '  ✗';
-        lines.push(`${`gen ${g} collections/collected/uncollectable`.slice(0, 26).padEnd(26)}${cell(oracle.generations[g]).padStart(24)}${cell(result.gc.generations[g]).padStart(24)}${mark}`);
+        lines.push(`${`gc.get_stats()[${g}]`.padEnd(26)}${cell(oracle.generations[g]).padStart(24)}${cell(result.gc.generations[g]).padStart(24)}${mark}`);
       }
       lines.push(`${'gc.get_count()'.padEnd(26)}${oracle.count.join(', ').padStart(24)}${result.gc.count.join(', ').padStart(24)}${oracle.count.join() === result.gc.count.join() ? '' : '  ✗'}`);
+      lines.push('(gc.get_stats() per generation: collections/collected/uncollectable over the trace)');
       lines.push('', same ? 'match: the model reproduces the interpreter exactly' : 'MISMATCH: the model and the interpreter differ');
       process.stdout.write(`${lines.join('\n')}\n`);
     }
