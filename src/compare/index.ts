@@ -15,7 +15,11 @@
  * than a few decoded chunks. Like src/analyze.ts, this module writes no files and does not touch
  * `process`: the CLI does.
  */
-import { openSync, readSync, closeSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { UserError } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
 import { Diagnostics } from '../trace/diagnostics.js';
 import { openTrace } from '../trace/index.js';
@@ -24,10 +28,11 @@ import { MAX_CONFIGURATIONS, tooMany, type ConfigurationEntry } from './configur
 import type { ObjectiveName } from './pareto.js';
 import { buildCompareReport, buildShardReport, shardIndices, type CompareHeader, type CompareReport, type RunDetail } from './report.js';
 import { checkConfigurations, type RunContext } from './run-configuration.js';
+import type { IndexedEntry, TraceFile } from './lockstep.js';
 import { runConfigurations } from './runners.js';
 
 export interface CompareRequest {
-  /** Path of the trace, or "-" for stdin (then every configuration replays in this thread). */
+  /** Path of the trace, or "-" for stdin (copied to a temporary file when more than one configuration reads it). */
   trace: string;
   format?: TraceEncoding;
   stdin?: NodeJS.ReadableStream;
@@ -54,19 +59,32 @@ export async function runCompare(request: CompareRequest): Promise<CompareReport
   const entries = request.configurations;
   if (entries.length > MAX_CONFIGURATIONS) throw tooMany(entries.length, '');
 
-  // 2. This shard's configurations, and how many threads replay them (one for stdin, which can
-  //    be read only once).
+  // 2. This shard's configurations, and how many threads replay them. Stdin can be read once:
+  //    for more than one configuration it is copied to a temporary file first, which every
+  //    thread and pass then reads as stdin.
   const indices = request.shard === undefined ? entries.map((_, i) => i) : shardIndices(entries.length, request.shard.index, request.shard.count);
   const selected = indices.map((index) => ({ index, entry: entries[index] }));
-  const threads = request.trace === '-' ? 1 : workerCount(request.jobs, selected.length, estimatedEvents(request.trace), request.minEventsPerWorker ?? MIN_EVENTS_PER_WORKER);
+  const stdinCopy = request.trace === '-' && selected.length > 1 ? await copyStdin(request.stdin) : null;
+  try {
+    const file: TraceFile = { path: request.trace, format: request.format, stdinCopy: stdinCopy?.file };
+    const sized = stdinCopy?.file ?? request.trace;
+    const threads = sized === '-' ? 1 : workerCount(request.jobs, selected.length, estimatedEvents(sized), request.minEventsPerWorker ?? MIN_EVENTS_PER_WORKER);
+    return await compareOn(request, file, selected, indices, threads);
+  } finally {
+    if (stdinCopy !== null) rmSync(stdinCopy.directory, { recursive: true, force: true });
+  }
+}
 
+async function compareOn(request: CompareRequest, file: TraceFile, selected: IndexedEntry[], indices: number[], threads: number): Promise<CompareReport> {
+  const entries = request.configurations;
   // 3. The header, and every configuration against it: a bad pool parameter fails now, not at
   //    run 900. (Workers read the trace with their own decoder; this thread's scan worker would
   //    only take a core from them.)
   const lenient = request.lenient ?? false;
   const maxErrors = request.maxErrors ?? 20;
   const diagnostics = new Diagnostics({ maxErrors, lenient });
-  const opened = await openTrace(request.trace, { format: request.format, diagnostics, stdin: request.stdin, decodeInWorker: threads > 1 ? 'never' : 'auto' });
+  const stdin = file.stdinCopy === undefined ? request.stdin : createReadStream(file.stdinCopy);
+  const opened = await openTrace(file.path, { format: file.format, diagnostics, stdin, decodeInWorker: threads > 1 ? 'never' : 'auto' });
   try {
     checkConfigurations(entries, opened.header.meta);
   } catch (error) {
@@ -77,7 +95,7 @@ export async function runCompare(request: CompareRequest): Promise<CompareReport
   // 4. Replay.
   const runDetail = request.runDetail ?? 'full';
   const context: RunContext = { toolVersion: TOOL_VERSION, maxErrors, lenient, runDetail };
-  const { reports, events, digest } = await runConfigurations({ path: request.trace, format: opened.encoding }, opened, diagnostics, selected, entries.length, context, threads, {
+  const { reports, events, digest } = await runConfigurations({ ...file, format: opened.encoding }, opened, diagnostics, selected, entries.length, context, threads, {
     digest: request.shard !== undefined,
     onDecoded: request.onDecoded,
     onRunDone: request.onRunDone,
@@ -87,6 +105,21 @@ export async function runCompare(request: CompareRequest): Promise<CompareReport
   const header: CompareHeader = { toolVersion: TOOL_VERSION, trace: { file: opened.file, events }, objectives: request.objectives, runDetail, configurations: entries };
   if (request.shard === undefined) return buildCompareReport(header, reports);
   return buildShardReport(header, { ...request.shard, configurations: indices, traceDigest: digest as string }, reports);
+}
+
+/** Stdin's bytes (as they come, compressed or not) in a new temporary directory. */
+async function copyStdin(stdin: NodeJS.ReadableStream | undefined): Promise<{ directory: string; file: string }> {
+  // A bug, not an input problem: the CLI passes process.stdin for "-".
+  if (stdin === undefined) throw new Error('runCompare: a trace on stdin ("-") needs request.stdin');
+  const directory = mkdtempSync(join(tmpdir(), 'memreplay-stdin-'));
+  const file = join(directory, 'trace');
+  try {
+    await pipeline(stdin, createWriteStream(file));
+  } catch (error) {
+    rmSync(directory, { recursive: true, force: true });
+    throw new UserError('STDIN_COPY', `cannot copy the trace on stdin to ${file} (several configurations read it): ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return { directory, file };
 }
 
 /**
@@ -109,7 +142,7 @@ export function workerCount(jobs: number, configurations: number, events: number
  * threads: 40 bytes an event (JSON Lines take 60-80, CSV 30-40), 8 times as many bytes when it
  * is gzip-compressed. A file that cannot be read is reported by `openTrace`; here it counts as small.
  */
-export function estimatedEvents(path: string): number {
+function estimatedEvents(path: string): number {
   let size: number;
   let gzip = false;
   try {

@@ -2,19 +2,38 @@
  * One pass over a trace for several configurations: each chunk the decoder gives is fed to every
  * run before the next is asked for, so the decoder recycles its chunks and memory stays bounded
  * by the runs' live heaps (and a few chunks), never by the trace's length. Every thread of a
- * comparison, this one and each worker, does this for its share of the configurations.
+ * comparison, this one and each worker, does this for its share of the configurations, at most
+ * `MAX_RUNS_PER_PASS` at a time (`replayInPasses`).
  *
  * Failures keep `replay`'s meaning: the trace's own problems (invalid events in strict mode) fail
  * the whole pass, as they fail `replay`; a problem one configuration meets (an event touching an
  * object its collector freed) ends that run only, and is its outcome.
  */
 import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import type { ReplayReport } from '../report/json.js';
-import type { Diagnostics } from '../trace/diagnostics.js';
-import type { OpenedTrace } from '../trace/index.js';
-import type { EventChunk } from '../trace/types.js';
+import { Diagnostics } from '../trace/diagnostics.js';
+import { openTrace, type OpenedTrace } from '../trace/index.js';
+import type { EventChunk, TraceEncoding } from '../trace/types.js';
 import type { ConfigurationEntry } from './configurations.js';
 import { startConfiguration, type ConfigurationRun, type RunContext } from './run-configuration.js';
+
+/**
+ * Configurations replayed together in one pass over the trace.
+ * NOTE: each holds its own heap model and statistics (about 2 MiB beside the live heap), so a
+ * thread of a 10,000-configuration sweep reads the trace once per 16 of them instead of holding
+ * 10,000 heaps; the extra passes cost a decoding each, about a sixteenth of the replays.
+ */
+export const MAX_RUNS_PER_PASS = 16;
+
+/** Where a thread reads the trace from, each pass. */
+export interface TraceFile {
+  /** The trace's path, or "-" for stdin. */
+  path: string;
+  format?: TraceEncoding;
+  /** For "-": the file stdin was copied to, read again by each pass as stdin. */
+  stdinCopy?: string;
+}
 
 /** A configuration and its place in the comparison. */
 export interface IndexedEntry {
@@ -90,6 +109,45 @@ export async function replayInLockstep(
   });
   if (hash !== null) hash.update(JSON.stringify([trace.header, [...trace.types.values], [...trace.sites.values], events]));
   return { events, digest: hash === null ? null : `sha256:${hash.digest('hex')}`, outcomes };
+}
+
+/**
+ * `replayInLockstep` over as many passes as `entries` need (`MAX_RUNS_PER_PASS` each); the first
+ * pass may be over a trace already opened (`first`, with its diagnostics). The digest, when asked
+ * for, is the first pass's; `onDecoded` counts the events of every pass.
+ */
+export async function replayInPasses(
+  file: TraceFile,
+  entries: readonly IndexedEntry[],
+  context: RunContext,
+  options: LockstepOptions & { first?: { trace: OpenedTrace; diagnostics: Diagnostics }; decodeInWorker?: 'auto' | 'never' } = {},
+): Promise<LockstepResult> {
+  let first = options.first;
+  const result: LockstepResult = { events: 0, digest: null, outcomes: [] };
+  let before = 0;
+  for (let at = 0; at === 0 || at < entries.length; at += MAX_RUNS_PER_PASS) {
+    const pass = first ?? (await openPass(file, context, options.decodeInWorker ?? 'never'));
+    first = undefined;
+    const onDecoded = options.onDecoded === undefined ? undefined : (events: number) => options.onDecoded?.(before + events);
+    const { events, digest, outcomes } = await replayInLockstep(pass.trace, pass.diagnostics, entries.slice(at, at + MAX_RUNS_PER_PASS), context, {
+      digest: at === 0 && options.digest,
+      onDecoded,
+    });
+    if (at === 0) {
+      result.events = events;
+      result.digest = digest;
+    }
+    before += events;
+    result.outcomes.push(...outcomes);
+  }
+  return result;
+}
+
+/** Opens the trace for one more pass. */
+async function openPass(file: TraceFile, context: RunContext, decodeInWorker: 'auto' | 'never'): Promise<{ trace: OpenedTrace; diagnostics: Diagnostics }> {
+  const diagnostics = new Diagnostics({ maxErrors: context.maxErrors, lenient: context.lenient });
+  const stdin = file.stdinCopy === undefined ? undefined : createReadStream(file.stdinCopy);
+  return { trace: await openTrace(file.path, { format: file.format, diagnostics, stdin, decodeInWorker }), diagnostics };
 }
 
 /** Every column of a chunk (its rows only), its chunk-local strings and its other fields. */

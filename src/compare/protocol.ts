@@ -5,15 +5,13 @@
  */
 import { UserError } from '../errors.js';
 import type { ReplayReport } from '../report/json.js';
-import type { TraceEncoding } from '../trace/types.js';
-import type { IndexedEntry } from './lockstep.js';
+import type { IndexedEntry, TraceFile } from './lockstep.js';
 import type { RunContext } from './run-configuration.js';
 
 /** `workerData`: everything a worker needs to open the trace and replay its configurations. */
 export interface WorkerInit {
-  /** Path of the trace file (never stdin: a stream cannot be read twice). */
-  trace: string;
-  format?: TraceEncoding;
+  /** Where the trace is (stdin only through its copy: a stream can be read once). */
+  file: TraceFile;
   entries: IndexedEntry[];
   context: RunContext;
 }

@@ -1,8 +1,8 @@
 /**
  * Running a comparison's configurations on `threads` threads: this one and `threads − 1` worker
- * threads. Configuration k goes to thread k mod `threads`; each thread reads the trace once and
- * feeds every chunk to all of its configurations (lockstep.ts), so no thread holds more than a
- * few chunks of the trace, whatever its length.
+ * threads. Configuration k goes to thread k mod `threads`; each thread reads the trace once per
+ * `MAX_RUNS_PER_PASS` of its configurations and feeds every chunk to all of them (lockstep.ts),
+ * so no thread holds more than a few chunks of the trace, whatever its length.
  *
  * NOTE: each worker decodes the trace again, in parallel with this thread, instead of receiving
  * this thread's chunks: decoding is about half a replay's cost, and a thread that replays several
@@ -19,8 +19,7 @@ import { Worker } from 'node:worker_threads';
 import type { ReplayReport } from '../report/json.js';
 import type { Diagnostics } from '../trace/diagnostics.js';
 import type { OpenedTrace } from '../trace/index.js';
-import type { TraceEncoding } from '../trace/types.js';
-import { replayInLockstep, type IndexedEntry, type RunOutcome } from './lockstep.js';
+import { MAX_RUNS_PER_PASS, replayInPasses, type IndexedEntry, type RunOutcome, type TraceFile } from './lockstep.js';
 import { deserializeError, type SerializedOutcome, type WorkerInit, type WorkerReply } from './protocol.js';
 import type { RunContext } from './run-configuration.js';
 
@@ -38,13 +37,6 @@ export interface RunResult {
   reports: ReplayReport[];
   events: number;
   digest: string | null;
-}
-
-/** Where each thread reads the trace from. */
-export interface TraceFile {
-  /** The trace's path; workers open it again ("-", stdin, allows one thread only). */
-  path: string;
-  format?: TraceEncoding;
 }
 
 /** A failed configuration, named so the user knows which options to look at. */
@@ -81,11 +73,17 @@ export async function runConfigurations(
   options: RunOptions = {},
 ): Promise<RunResult> {
   const count = Math.max(1, Math.min(threads, entries.length));
-  if (count > 1 && file.path === '-') throw new Error('a comparison read from stdin runs in one thread');
+  // Stdin can be read once; its copy, any number of times.
+  if ((count > 1 || entries.length > MAX_RUNS_PER_PASS) && file.path === '-' && file.stdinCopy === undefined) throw new Error('a comparison of stdin needs a copy of it');
   const shares = Array.from({ length: count }, (_, t) => entries.filter((_, k) => k % count === t));
-  const workers = shares.slice(1).map((share) => startWorker({ trace: file.path, format: file.format, entries: share, context }));
+  const workers = shares.slice(1).map((share) => startWorker({ file, entries: share, context }));
   try {
-    const here = await replayInLockstep(opened, diagnostics, shares[0], context, { digest: options.digest, onDecoded: options.onDecoded });
+    const here = await replayInPasses(file, shares[0], context, {
+      first: { trace: opened, diagnostics },
+      decodeInWorker: count > 1 ? 'never' : 'auto',
+      digest: options.digest,
+      onDecoded: options.onDecoded,
+    });
     const outcomes: RunOutcome[] = [...here.outcomes];
     for (const reply of await Promise.all(workers.map((w) => w.reply))) {
       // The same file gave this thread no error of its own: a worker's can only mean it changed.

@@ -1,12 +1,11 @@
 /**
  * A comparison worker thread (started by `runners.ts`). It reads the trace itself, replays its
- * share of the configurations in one pass (lockstep.ts), answers once with every outcome, and
- * ends. Its decoding stays in this thread: the comparison already keeps every core busy.
+ * share of the configurations in as few passes as it may (lockstep.ts), answers once with every
+ * outcome, and ends. Its decoding stays in this thread: the comparison already keeps every core
+ * busy.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { Diagnostics } from '../trace/diagnostics.js';
-import { openTrace } from '../trace/index.js';
-import { replayInLockstep } from './lockstep.js';
+import { replayInPasses } from './lockstep.js';
 import { serializeError, type WorkerInit, type WorkerReply } from './protocol.js';
 
 const port = parentPort;
@@ -16,9 +15,7 @@ const init = workerData as WorkerInit;
 
 let reply: WorkerReply;
 try {
-  const diagnostics = new Diagnostics({ maxErrors: init.context.maxErrors, lenient: init.context.lenient });
-  const trace = await openTrace(init.trace, { format: init.format, diagnostics, decodeInWorker: 'never' });
-  const { outcomes } = await replayInLockstep(trace, diagnostics, init.entries, init.context);
+  const { outcomes } = await replayInPasses(init.file, init.entries, init.context);
   reply = { ok: true, outcomes: outcomes.map((o) => (o.ok ? o : { index: o.index, ok: false, error: serializeError(o.error) })) };
 } catch (error) {
   reply = { ok: false, error: serializeError(error) };

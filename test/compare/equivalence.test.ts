@@ -3,7 +3,8 @@
  * configuration, whether it ran in this thread or on a worker, and the same inputs give
  * byte-identical JSON. Workers run the build (dist/compare/worker.js; npm test builds first).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import { runReplay } from '../../src/analyze.js';
 import { completeEntry, expandSweep, replayOptionsOf, type ConfigurationEntry } from '../../src/compare/configurations.js';
 import { MIN_EVENTS_PER_WORKER, runCompare, serializeCompareReport, workerCount } from '../../src/compare/index.js';
 import { TraceErrors, UsageError, UserError } from '../../src/errors.js';
+import { MAX_RUNS_PER_PASS } from '../../src/compare/lockstep.js';
 import { runConfigurations } from '../../src/compare/runners.js';
 import { Diagnostics } from '../../src/trace/diagnostics.js';
 import { openTrace } from '../../src/trace/index.js';
@@ -94,6 +96,24 @@ describe('compare: threads', () => {
     expect(JSON.stringify(onThreads.reports)).toBe(JSON.stringify(here.reports));
     expect(onThreads.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(onThreads.digest).toBe(here.digest);
+  });
+
+  it(`replays more configurations than a pass holds (${MAX_RUNS_PER_PASS}) in several passes, with the same reports`, async () => {
+    const many = expandSweep({ policies: ['cpython-3.12', 'mark-sweep'], thresholds: Array.from({ length: 10 }, (_, k) => [10 + 7 * k]) });
+    expect(many.length).toBeGreaterThan(MAX_RUNS_PER_PASS);
+    const report = await runCompare({ trace: WEB, configurations: many, objectives: ['examined', 'peak-bytes'], jobs: 1 });
+    for (const i of [0, MAX_RUNS_PER_PASS - 1, MAX_RUNS_PER_PASS, many.length - 1]) expect(JSON.stringify(report.runs[i], null, 2)).toBe(await singleReplay(WEB, many[i]));
+  });
+
+  it('reads a trace on stdin once, through a copy that every thread reads, and removes the copy', async () => {
+    const fromFile = await compareJson(1);
+    const before = readdirSync(tmpdir()).filter((name) => name.startsWith('memreplay-stdin-')).length;
+    for (const jobs of [1, 2]) {
+      const report = await runCompare({ trace: '-', stdin: Readable.from([readFileSync(WEB)]), configurations: CONFIGURATIONS, objectives: ['examined', 'peak-bytes'], jobs, minEventsPerWorker: 0 });
+      expect(report.trace.file).toBe('-');
+      expect([...serializeCompareReport(report)].join('').replaceAll('"file": "-"', `"file": ${JSON.stringify(WEB)}`)).toBe(fromFile);
+    }
+    expect(readdirSync(tmpdir()).filter((name) => name.startsWith('memreplay-stdin-')).length).toBe(before);
   });
 
   it('uses workers only when each gets a million events to replay', () => {
