@@ -59,19 +59,33 @@ export async function runCompare(request: CompareRequest): Promise<CompareReport
   const entries = request.configurations;
   if (entries.length > MAX_CONFIGURATIONS) throw tooMany(entries.length, '');
 
-  // 2. This shard's configurations, and how many threads replay them. Stdin can be read once:
-  //    for more than one configuration it is copied to a temporary file first, which every
-  //    thread and pass then reads as stdin.
+  // 2. This shard's configurations, and how many threads replay them. Stdin or a pipe can be
+  //    read once: for more than one configuration it is copied to a temporary file first, which
+  //    every thread and pass then reads.
   const indices = request.shard === undefined ? entries.map((_, i) => i) : shardIndices(entries.length, request.shard.index, request.shard.count);
   const selected = indices.map((index) => ({ index, entry: entries[index] }));
-  const stdinCopy = request.trace === '-' && selected.length > 1 ? await copyStdin(request.stdin) : null;
+  const copy = selected.length > 1 && readableOnce(request.trace) ? await copyOnce(request.trace, request.stdin) : null;
   try {
-    const file: TraceFile = { path: request.trace, format: request.format, stdinCopy: stdinCopy?.file };
-    const sized = stdinCopy?.file ?? request.trace;
-    const threads = sized === '-' ? 1 : workerCount(request.jobs, selected.length, estimatedEvents(sized), request.minEventsPerWorker ?? MIN_EVENTS_PER_WORKER);
+    const file: TraceFile = { path: request.trace, format: request.format, copy: copy?.file };
+    const bytesFrom = copy?.file ?? request.trace;
+    const threads = readableOnce(bytesFrom) ? 1 : workerCount(request.jobs, selected.length, estimatedEvents(bytesFrom), request.minEventsPerWorker ?? MIN_EVENTS_PER_WORKER);
     return await compareOn(request, file, selected, indices, threads);
   } finally {
-    if (stdinCopy !== null) rmSync(stdinCopy.directory, { recursive: true, force: true });
+    if (copy !== null) rmSync(copy.directory, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Stdin, a pipe (`<(zcat trace.jsonl.gz)`), a socket or a character device: bytes that are gone
+ * once read. A path that cannot be examined is not one: `openTrace` reports what is wrong with it.
+ */
+function readableOnce(path: string): boolean {
+  if (path === '-') return true;
+  try {
+    const stat = statSync(path);
+    return stat.isFIFO() || stat.isSocket() || stat.isCharacterDevice();
+  } catch {
+    return false;
   }
 }
 
@@ -83,8 +97,7 @@ async function compareOn(request: CompareRequest, file: TraceFile, selected: Ind
   const lenient = request.lenient ?? false;
   const maxErrors = request.maxErrors ?? 20;
   const diagnostics = new Diagnostics({ maxErrors, lenient });
-  const stdin = file.stdinCopy === undefined ? request.stdin : createReadStream(file.stdinCopy);
-  const opened = await openTrace(file.path, { format: file.format, diagnostics, stdin, decodeInWorker: threads > 1 ? 'never' : 'auto' });
+  const opened = await openTrace(file.path, { format: file.format, diagnostics, stdin: request.stdin, copy: file.copy, decodeInWorker: threads > 1 ? 'never' : 'auto' });
   try {
     checkConfigurations(entries, opened.header.meta);
   } catch (error) {
@@ -107,17 +120,18 @@ async function compareOn(request: CompareRequest, file: TraceFile, selected: Ind
   return buildShardReport(header, { ...request.shard, configurations: indices, traceDigest: digest as string }, reports);
 }
 
-/** Stdin's bytes (as they come, compressed or not) in a new temporary directory. */
-async function copyStdin(stdin: NodeJS.ReadableStream | undefined): Promise<{ directory: string; file: string }> {
+/** The bytes of stdin ("-") or of a pipe (as they come, compressed or not) in a new temporary directory. */
+async function copyOnce(path: string, stdin: NodeJS.ReadableStream | undefined): Promise<{ directory: string; file: string }> {
   // A bug, not an input problem: the CLI passes process.stdin for "-".
-  if (stdin === undefined) throw new Error('runCompare: a trace on stdin ("-") needs request.stdin');
+  if (path === '-' && stdin === undefined) throw new Error('runCompare: a trace on stdin ("-") needs request.stdin');
   const directory = mkdtempSync(join(tmpdir(), 'memreplay-stdin-'));
   const file = join(directory, 'trace');
   try {
-    await pipeline(stdin, createWriteStream(file));
+    await pipeline(path === '-' ? (stdin as NodeJS.ReadableStream) : createReadStream(path), createWriteStream(file));
   } catch (error) {
     rmSync(directory, { recursive: true, force: true });
-    throw new UserError('STDIN_COPY', `cannot copy the trace on stdin to ${file} (several configurations read it): ${error instanceof Error ? error.message : String(error)}`);
+    const what = path === '-' ? 'the trace on stdin' : path;
+    throw new UserError('TRACE_COPY', `cannot copy ${what} to ${file} (several configurations read it, and it can be read only once): ${error instanceof Error ? error.message : String(error)}`);
   }
   return { directory, file };
 }

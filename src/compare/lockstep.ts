@@ -10,7 +10,6 @@
  * object its collector freed) ends that run only, and is its outcome.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import type { ReplayReport } from '../report/json.js';
 import { Diagnostics } from '../trace/diagnostics.js';
 import { openTrace, type OpenedTrace } from '../trace/index.js';
@@ -31,8 +30,8 @@ export interface TraceFile {
   /** The trace's path, or "-" for stdin. */
   path: string;
   format?: TraceEncoding;
-  /** For "-": the file stdin was copied to, read again by each pass as stdin. */
-  stdinCopy?: string;
+  /** For a trace that can be read only once (stdin, a pipe): the file it was copied to. */
+  copy?: string;
 }
 
 /** A configuration and its place in the comparison. */
@@ -146,8 +145,7 @@ export async function replayInPasses(
 /** Opens the trace for one more pass. */
 async function openPass(file: TraceFile, context: RunContext, decodeInWorker: 'auto' | 'never'): Promise<{ trace: OpenedTrace; diagnostics: Diagnostics }> {
   const diagnostics = new Diagnostics({ maxErrors: context.maxErrors, lenient: context.lenient });
-  const stdin = file.stdinCopy === undefined ? undefined : createReadStream(file.stdinCopy);
-  return { trace: await openTrace(file.path, { format: file.format, diagnostics, stdin, decodeInWorker }), diagnostics };
+  return { trace: await openTrace(file.path, { format: file.format, diagnostics, copy: file.copy, decodeInWorker }), diagnostics };
 }
 
 /** Every column of a chunk (its rows only), its chunk-local strings and its other fields. */

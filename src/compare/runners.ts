@@ -74,7 +74,7 @@ export async function runConfigurations(
 ): Promise<RunResult> {
   const count = Math.max(1, Math.min(threads, entries.length));
   // Stdin can be read once; its copy, any number of times.
-  if ((count > 1 || entries.length > MAX_RUNS_PER_PASS) && file.path === '-' && file.stdinCopy === undefined) throw new Error('a comparison of stdin needs a copy of it');
+  if ((count > 1 || entries.length > MAX_RUNS_PER_PASS) && file.path === '-' && file.copy === undefined) throw new Error('a comparison of stdin needs a copy of it');
   const shares = Array.from({ length: count }, (_, t) => entries.filter((_, k) => k % count === t));
   const workers = shares.slice(1).map((share) => startWorker({ file, entries: share, context }));
   try {

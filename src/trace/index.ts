@@ -73,6 +73,11 @@ export interface OpenTraceOptions extends DecodeOptions {
    * this thread alone. Default: 'auto'. Chunks and errors are the same either way.
    */
   decodeInWorker?: 'auto' | 'always' | 'never';
+  /**
+   * Read the bytes from this file instead: a copy of a trace that can be read only once (stdin,
+   * a pipe). `path` still names the trace in messages and reports.
+   */
+  copy?: string;
 }
 
 export interface OpenedTrace {
@@ -115,9 +120,10 @@ const DECODERS = {
 /** Opens a trace file ("-" for stdin) and reads its header. */
 export async function openTrace(path: string, options: OpenTraceOptions): Promise<OpenedTrace> {
   const inWorker = options.decodeInWorker ?? 'auto';
-  const scanWorker = path === '-' ? 'never' : inWorker === 'auto' ? ((await worthAWorker(path)) ? 'auto' : 'never') : inWorker;
-  const open = (): Promise<AsyncIterable<Uint8Array | string>> => openFileStream(path, options.stdin);
-  return decodeSource(await open(), path === '-' ? null : open, path, options, scanWorker);
+  const bytesFrom = options.copy ?? path;
+  const scanWorker = bytesFrom === '-' ? 'never' : inWorker === 'auto' ? ((await worthAWorker(bytesFrom)) ? 'auto' : 'never') : inWorker;
+  const open = (): Promise<AsyncIterable<Uint8Array | string>> => openFileStream(bytesFrom, options.stdin);
+  return decodeSource(await open(), bytesFrom === '-' ? null : open, path, options, scanWorker);
 }
 
 /**

@@ -5,6 +5,8 @@
  */
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
+import { execFileSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -114,6 +116,15 @@ describe('compare: threads', () => {
       expect([...serializeCompareReport(report)].join('').replaceAll('"file": "-"', `"file": ${JSON.stringify(WEB)}`)).toBe(fromFile);
     }
     expect(readdirSync(tmpdir()).filter((name) => name.startsWith('memreplay-stdin-')).length).toBe(before);
+  });
+
+  it('reads a named pipe once too, through a copy', async () => {
+    const fifo = join(tmp, 'trace.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const writing = writeFile(fifo, readFileSync(WEB));
+    const report = await runCompare({ trace: fifo, configurations: CONFIGURATIONS, objectives: ['examined', 'peak-bytes'], jobs: 2, minEventsPerWorker: 0 });
+    await writing;
+    expect([...serializeCompareReport(report)].join('').replaceAll(JSON.stringify(fifo), JSON.stringify(WEB))).toBe(await compareJson(1));
   });
 
   it('uses workers only when each gets a million events to replay', () => {
