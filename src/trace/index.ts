@@ -21,6 +21,7 @@
  * The caller owns the `Diagnostics` and calls `diagnostics.finish()` once it is done with the
  * trace (the replay engine records its own problems in the same sink).
  */
+import { statSync } from 'node:fs';
 import type { Diagnostics } from './diagnostics.js';
 import { CsvDecoder } from './decode-csv.js';
 import { JsonDocumentDecoder } from './decode-json.js';
@@ -123,7 +124,21 @@ export async function openTrace(path: string, options: OpenTraceOptions): Promis
   const bytesFrom = options.copy ?? path;
   const scanWorker = bytesFrom === '-' ? 'never' : inWorker === 'auto' ? ((await worthAWorker(bytesFrom)) ? 'auto' : 'never') : inWorker;
   const open = (): Promise<AsyncIterable<Uint8Array | string>> => openFileStream(bytesFrom, options.stdin);
-  return decodeSource(await open(), bytesFrom === '-' ? null : open, path, options, scanWorker);
+  return decodeSource(await open(), rereadable(bytesFrom) ? open : null, path, options, scanWorker);
+}
+
+/**
+ * Whether the bytes at `path` can be read again from the start: a regular file, not stdin or a
+ * pipe (`<(zcat trace.json.gz)`), whose bytes are gone once read.
+ */
+function rereadable(path: string): boolean {
+  if (path === '-') return false;
+  try {
+    return statSync(path).isFile();
+  } catch {
+    // Opening it just worked; whatever this is, it is not a file to read twice.
+    return false;
+  }
 }
 
 /**

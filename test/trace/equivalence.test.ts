@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -262,6 +263,21 @@ describe('trace/openTrace on files', () => {
       const rows = rowsOf(await readAllChunks(trace), trace.types, trace.sites);
       expect(rows.map((r) => r.event)).toEqual([{ op: 'freeze' }, { op: 'unfreeze' }]);
     });
+
+    it('keeps them from a named pipe too, which cannot be read twice', async () => {
+      const source = join(dir, 'sorted-source.json');
+      writeFileSync(source, sorted);
+      const fifo = join(dir, 'sorted.fifo');
+      execFileSync('mkfifo', [fifo]);
+      // The writer is another process, as `<(zcat …)` is: the decoder's reads block this thread.
+      const writer = spawn('sh', ['-c', 'cat "$0" > "$1"', source, fifo], { stdio: 'ignore' });
+      const written = new Promise((resolve) => writer.once('exit', resolve));
+      const trace = await openTrace(fifo, { diagnostics: new Diagnostics({ maxErrors: 20, lenient: true }), format: 'json' });
+      expect(trace.header).toEqual(expectedHeader);
+      const rows = rowsOf(await readAllChunks(trace), trace.types, trace.sites);
+      expect(await written).toBe(0);
+      expect(rows.map((r) => r.event)).toEqual([{ op: 'freeze' }, { op: 'unfreeze' }]);
+    }, 15_000);
   });
 
   it('lets the format option override the extension', async () => {
