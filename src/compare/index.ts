@@ -22,7 +22,7 @@ import { pipeline } from 'node:stream/promises';
 import { UserError } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
 import { Diagnostics } from '../trace/diagnostics.js';
-import { openTrace } from '../trace/index.js';
+import { openTrace, readableOnce } from '../trace/index.js';
 import type { TraceEncoding } from '../trace/types.js';
 import { MAX_CONFIGURATIONS, tooMany, type ConfigurationEntry } from './configurations.js';
 import type { ObjectiveName } from './pareto.js';
@@ -72,20 +72,6 @@ export async function runCompare(request: CompareRequest): Promise<CompareReport
     return await compareOn(request, file, selected, indices, threads);
   } finally {
     if (copy !== null) rmSync(copy.directory, { recursive: true, force: true });
-  }
-}
-
-/**
- * Stdin, a pipe (`<(zcat trace.jsonl.gz)`), a socket or a character device: bytes that are gone
- * once read. A path that cannot be examined is not one: `openTrace` reports what is wrong with it.
- */
-function readableOnce(path: string): boolean {
-  if (path === '-') return true;
-  try {
-    const stat = statSync(path);
-    return stat.isFIFO() || stat.isSocket() || stat.isCharacterDevice();
-  } catch {
-    return false;
   }
 }
 

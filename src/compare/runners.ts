@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ReplayReport } from '../report/json.js';
 import type { Diagnostics } from '../trace/diagnostics.js';
-import type { OpenedTrace } from '../trace/index.js';
+import { readableOnce, type OpenedTrace } from '../trace/index.js';
 import { MAX_RUNS_PER_PASS, replayInPasses, type IndexedEntry, type RunOutcome, type TraceFile } from './lockstep.js';
 import { deserializeError, type SerializedOutcome, type WorkerInit, type WorkerReply } from './protocol.js';
 import type { RunContext } from './run-configuration.js';
@@ -73,8 +73,8 @@ export async function runConfigurations(
   options: RunOptions = {},
 ): Promise<RunResult> {
   const count = Math.max(1, Math.min(threads, entries.length));
-  // Stdin can be read once; its copy, any number of times.
-  if ((count > 1 || entries.length > MAX_RUNS_PER_PASS) && file.path === '-' && file.copy === undefined) throw new Error('a comparison of stdin needs a copy of it');
+  // A trace that can be read once (stdin, a pipe) comes with a copy when more than one pass reads it.
+  if ((count > 1 || entries.length > MAX_RUNS_PER_PASS) && file.copy === undefined && readableOnce(file.path)) throw new Error(`${file.path} can be read once: a comparison needs a copy of it`);
   const shares = Array.from({ length: count }, (_, t) => entries.filter((_, k) => k % count === t));
   const workers = shares.slice(1).map((share) => startWorker({ file, entries: share, context }));
   try {

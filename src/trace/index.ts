@@ -124,19 +124,20 @@ export async function openTrace(path: string, options: OpenTraceOptions): Promis
   const bytesFrom = options.copy ?? path;
   const scanWorker = bytesFrom === '-' ? 'never' : inWorker === 'auto' ? ((await worthAWorker(bytesFrom)) ? 'auto' : 'never') : inWorker;
   const open = (): Promise<AsyncIterable<Uint8Array | string>> => openFileStream(bytesFrom, options.stdin);
-  return decodeSource(await open(), rereadable(bytesFrom) ? open : null, path, options, scanWorker);
+  return decodeSource(await open(), readableOnce(bytesFrom) ? null : open, path, options, scanWorker);
 }
 
 /**
- * Whether the bytes at `path` can be read again from the start: a regular file, not stdin or a
- * pipe (`<(zcat trace.json.gz)`), whose bytes are gone once read.
+ * Stdin ("-"), a pipe (`<(zcat trace.json.gz)`), a socket or a character device: bytes that are
+ * gone once read, so that a second pass over them needs a copy. A path that cannot be examined
+ * is not one: opening it reports what is wrong with it.
  */
-function rereadable(path: string): boolean {
-  if (path === '-') return false;
+export function readableOnce(path: string): boolean {
+  if (path === '-') return true;
   try {
-    return statSync(path).isFile();
+    const stat = statSync(path);
+    return stat.isFIFO() || stat.isSocket() || stat.isCharacterDevice();
   } catch {
-    // Opening it just worked; whatever this is, it is not a file to read twice.
     return false;
   }
 }
