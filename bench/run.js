@@ -3,8 +3,8 @@
  * memreplay's benchmark (npm run bench, after npm run build): figures, never pass/fail. Prints a
  * table and writes it as JSON to bench/results/<date>.json.
  *
- *   node bench/run.js                  full run (about 1-2 minutes on 2 cores)
- *   node bench/run.js --quick          smaller inputs (about 20 seconds)
+ *   node bench/run.js                  full run (about 4 minutes on 2 cores)
+ *   node bench/run.js --quick          smaller inputs (about 35 seconds)
  *   node bench/run.js --baseline DIR   also measure another built checkout (before/after)
  *   node bench/run.js --keep           keep the generated traces (their directory is printed)
  *
