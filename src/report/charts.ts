@@ -770,7 +770,7 @@ function sizeClassHeatmap(report: ReplayReport): ChartDefinition | null {
     section: ChartSection.pool,
     title: 'Size classes',
     guide:
-      'Per block size, in percent: its share of requests, how often a freed block was reused, how full its pools in use are, and how much of each block the objects use. Low utilisation in a busy class is memory held by half-empty pools.',
+      'Per block size, in percent: its share of requests and how often a freed block was reused (over the whole trace), how full its pools in use are and how much of each block the objects use (at the end of the trace). Low utilisation in a busy class is memory held by half-empty pools.',
     spec: topLevel(
       {
         width: Math.min(TIME_WIDTH, Math.max(200, sizes.length * 26)),
