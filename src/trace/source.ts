@@ -239,7 +239,9 @@ function gunzip(raw: ByteReader): AsyncIterable<Uint8Array> {
       await raw.close();
     }
   }
-  const inflater = createGunzip();
+  // Inflated pieces as large as a file's reads (READ_BYTES): with zlib's default of 16 KiB, a
+  // 10M-event trace took 20% longer, in per-piece work of the line splitter and the decoder.
+  const inflater = createGunzip({ chunkSize: READ_BYTES });
   // pipeline forwards an error of either side to the other and destroys both.
   pipeline(Readable.from(rawBytes()), inflater, () => {});
   return inflater;
