@@ -21,7 +21,7 @@
  * The caller owns the `Diagnostics` and calls `diagnostics.finish()` once it is done with the
  * trace (the replay engine records its own problems in the same sink).
  */
-import { statSync } from 'node:fs';
+import { fstatSync, readFileSync, statSync } from 'node:fs';
 import type { Diagnostics } from './diagnostics.js';
 import { CsvDecoder } from './decode-csv.js';
 import { JsonDocumentDecoder } from './decode-json.js';
@@ -121,10 +121,27 @@ const DECODERS = {
 /** Opens a trace file ("-" for stdin) and reads its header. */
 export async function openTrace(path: string, options: OpenTraceOptions): Promise<OpenedTrace> {
   const inWorker = options.decodeInWorker ?? 'auto';
-  const bytesFrom = options.copy ?? path;
+  // Stdin redirected from a file (`memreplay replay - < trace.jsonl`) is read as that file: in
+  // large pieces, with the scan worker, and again if a JSON document needs it.
+  const bytesFrom = options.copy ?? (path === '-' && stdinIsFile(options.stdin) ? '/dev/stdin' : path);
   const scanWorker = bytesFrom === '-' ? 'never' : inWorker === 'auto' ? ((await worthAWorker(bytesFrom)) ? 'auto' : 'never') : inWorker;
   const open = (): Promise<AsyncIterable<Uint8Array | string>> => openFileStream(bytesFrom, options.stdin);
   return decodeSource(await open(), readableOnce(bytesFrom) ? null : open, path, options, scanWorker);
+}
+
+/**
+ * Whether `stdin` is the process's own, a regular file (not a terminal or a pipe), and not read
+ * yet: opening /dev/stdin starts at the file's beginning, which is where stdin starts only when
+ * nothing read it before (`{ head -1; memreplay replay -; } < trace` must read on from line 2).
+ * Linux's /proc/self/fdinfo tells the offset; elsewhere stdin is read as a stream.
+ */
+function stdinIsFile(stdin: NodeJS.ReadableStream | undefined): boolean {
+  if (stdin !== undefined && stdin !== process.stdin) return false;
+  try {
+    return fstatSync(0).isFile() && /^pos:\s*0$/m.test(readFileSync('/proc/self/fdinfo/0', 'latin1'));
+  } catch {
+    return false;
+  }
 }
 
 /**

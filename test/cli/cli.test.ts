@@ -1,5 +1,6 @@
 import { Ajv } from 'ajv';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -78,6 +79,25 @@ describe('cli', () => {
         expect(report.gc).toEqual(expected.gc);
         expect(report.leaks).toEqual(expected.leaks);
       }
+    });
+
+    it('reads stdin redirected from a file as that file, from where stdin stands', () => {
+      // `memreplay replay - < trace` (read as the file itself, from its start), and the same after
+      // `head -1` has read the header line (read on from line 2, as a stream).
+      const trace = join(ROOT, 'traces', 'cycle.jsonl');
+      const run = (script: string) => spawnSync('sh', ['-c', script, 'sh', process.execPath, join(ROOT, 'bin', 'memreplay.js')], { stdio: [openSync(trace, 'r'), 'pipe', 'pipe'], encoding: 'utf8' });
+      const whole = run('"$1" "$2" replay - --json -');
+      expect(whole.status, whole.stderr).toBe(0);
+      const fromPath = spawnSync(process.execPath, [join(ROOT, 'bin', 'memreplay.js'), 'replay', trace, '--json', '-'], { encoding: 'utf8' });
+      const report = JSON.parse(whole.stdout);
+      expect(report.trace.file).toBe('-');
+      expect(report.gc).toEqual(JSON.parse(fromPath.stdout).gc);
+      expect(report.trace.meta).toEqual(JSON.parse(fromPath.stdout).trace.meta);
+      const afterHeader = run('head -n 1 > /dev/null; "$1" "$2" replay - --json -');
+      expect(afterHeader.status, afterHeader.stderr).toBe(0);
+      // The header line was read by head: the rest has no header, hence no meta.
+      expect(JSON.parse(afterHeader.stdout).trace.meta).toEqual({});
+      expect(JSON.parse(afterHeader.stdout).trace.events).toBe(report.trace.events);
     });
 
     it('applies --policy, --threshold and --gc off', async () => {
