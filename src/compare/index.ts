@@ -21,14 +21,13 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { UserError } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
-import { Diagnostics } from '../trace/diagnostics.js';
-import { openTrace, readableOnce } from '../trace/index.js';
+import { readableOnce } from '../trace/index.js';
 import type { TraceEncoding } from '../trace/types.js';
 import { MAX_CONFIGURATIONS, tooMany, type ConfigurationEntry } from './configurations.js';
 import type { ObjectiveName } from './pareto.js';
 import { buildCompareReport, buildShardReport, shardIndices, type CompareHeader, type CompareReport, type RunDetail } from './report.js';
 import { checkConfigurations, type RunContext } from './run-configuration.js';
-import type { IndexedEntry, TraceFile } from './lockstep.js';
+import { openPass, type IndexedEntry, type TraceFile } from './lockstep.js';
 import { runConfigurations } from './runners.js';
 
 export interface CompareRequest {
@@ -64,11 +63,11 @@ export async function runCompare(request: CompareRequest): Promise<CompareReport
   //    every thread and pass then reads.
   const indices = request.shard === undefined ? entries.map((_, i) => i) : shardIndices(entries.length, request.shard.index, request.shard.count);
   const selected = indices.map((index) => ({ index, entry: entries[index] }));
-  const copy = selected.length > 1 && readableOnce(request.trace) ? await copyOnce(request.trace, request.stdin) : null;
+  const once = readableOnce(request.trace);
+  const copy = once && selected.length > 1 ? await copyOnce(request.trace, request.stdin) : null;
   try {
     const file: TraceFile = { path: request.trace, format: request.format, copy: copy?.file };
-    const bytesFrom = copy?.file ?? request.trace;
-    const threads = readableOnce(bytesFrom) ? 1 : workerCount(request.jobs, selected.length, estimatedEvents(bytesFrom), request.minEventsPerWorker ?? MIN_EVENTS_PER_WORKER);
+    const threads = once && copy === null ? 1 : workerCount(request.jobs, selected.length, estimatedEvents(copy?.file ?? request.trace), request.minEventsPerWorker ?? MIN_EVENTS_PER_WORKER);
     return await compareOn(request, file, selected, indices, threads);
   } finally {
     if (copy !== null) rmSync(copy.directory, { recursive: true, force: true });
@@ -80,10 +79,10 @@ async function compareOn(request: CompareRequest, file: TraceFile, selected: Ind
   // 3. The header, and every configuration against it: a bad pool parameter fails now, not at
   //    run 900. (Workers read the trace with their own decoder; this thread's scan worker would
   //    only take a core from them.)
-  const lenient = request.lenient ?? false;
-  const maxErrors = request.maxErrors ?? 20;
-  const diagnostics = new Diagnostics({ maxErrors, lenient });
-  const opened = await openTrace(file.path, { format: file.format, diagnostics, stdin: request.stdin, copy: file.copy, decodeInWorker: threads > 1 ? 'never' : 'auto' });
+  const runDetail = request.runDetail ?? 'full';
+  const context: RunContext = { toolVersion: TOOL_VERSION, maxErrors: request.maxErrors ?? 20, lenient: request.lenient ?? false, runDetail };
+  const first = await openPass(file, context, threads > 1 ? 'never' : 'auto', request.stdin);
+  const opened = first.trace;
   try {
     checkConfigurations(entries, opened.header.meta);
   } catch (error) {
@@ -92,9 +91,7 @@ async function compareOn(request: CompareRequest, file: TraceFile, selected: Ind
   }
 
   // 4. Replay.
-  const runDetail = request.runDetail ?? 'full';
-  const context: RunContext = { toolVersion: TOOL_VERSION, maxErrors, lenient, runDetail };
-  const { reports, events, digest } = await runConfigurations({ ...file, format: opened.encoding }, opened, diagnostics, selected, entries.length, context, threads, {
+  const { reports, events, digest } = await runConfigurations({ ...file, format: opened.encoding }, first, selected, entries.length, context, threads, {
     digest: request.shard !== undefined,
     onDecoded: request.onDecoded,
     onRunDone: request.onRunDone,

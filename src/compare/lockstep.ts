@@ -119,7 +119,7 @@ export async function replayInPasses(
   file: TraceFile,
   entries: readonly IndexedEntry[],
   context: RunContext,
-  options: LockstepOptions & { first?: { trace: OpenedTrace; diagnostics: Diagnostics }; decodeInWorker?: 'auto' | 'never' } = {},
+  options: LockstepOptions & { first?: OpenedPass; decodeInWorker?: 'auto' | 'never' } = {},
 ): Promise<LockstepResult> {
   let first = options.first;
   const result: LockstepResult = { events: 0, digest: null, outcomes: [] };
@@ -142,10 +142,16 @@ export async function replayInPasses(
   return result;
 }
 
-/** Opens the trace for one more pass. */
-async function openPass(file: TraceFile, context: RunContext, decodeInWorker: 'auto' | 'never'): Promise<{ trace: OpenedTrace; diagnostics: Diagnostics }> {
+/** A trace opened for one pass, with the sink of its problems. */
+export interface OpenedPass {
+  trace: OpenedTrace;
+  diagnostics: Diagnostics;
+}
+
+/** Opens the trace for a pass; `stdin` is read for "-" when it has no copy (one pass only). */
+export async function openPass(file: TraceFile, context: RunContext, decodeInWorker: 'auto' | 'never', stdin?: NodeJS.ReadableStream): Promise<OpenedPass> {
   const diagnostics = new Diagnostics({ maxErrors: context.maxErrors, lenient: context.lenient });
-  return { trace: await openTrace(file.path, { format: file.format, diagnostics, copy: file.copy, decodeInWorker }), diagnostics };
+  return { trace: await openTrace(file.path, { format: file.format, diagnostics, stdin, copy: file.copy, decodeInWorker }), diagnostics };
 }
 
 /** Every column of a chunk (its rows only), its chunk-local strings and its other fields. */

@@ -17,9 +17,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ReplayReport } from '../report/json.js';
-import type { Diagnostics } from '../trace/diagnostics.js';
-import { readableOnce, type OpenedTrace } from '../trace/index.js';
-import { MAX_RUNS_PER_PASS, replayInPasses, type IndexedEntry, type RunOutcome, type TraceFile } from './lockstep.js';
+import { readableOnce } from '../trace/index.js';
+import { MAX_RUNS_PER_PASS, replayInPasses, type IndexedEntry, type OpenedPass, type RunOutcome, type TraceFile } from './lockstep.js';
 import { deserializeError, type SerializedOutcome, type WorkerInit, type WorkerReply } from './protocol.js';
 import type { RunContext } from './run-configuration.js';
 
@@ -60,12 +59,11 @@ export function workerEntry(): URL {
 
 /**
  * Replays `entries` (their `index` numbers them within a comparison of `total`) on `threads`
- * threads. `opened` is the trace already opened here (its header read), with its `diagnostics`.
+ * threads. `first` is the trace already opened here for this thread's first pass (its header read).
  */
 export async function runConfigurations(
   file: TraceFile,
-  opened: OpenedTrace,
-  diagnostics: Diagnostics,
+  first: OpenedPass,
   entries: readonly IndexedEntry[],
   total: number,
   context: RunContext,
@@ -79,7 +77,7 @@ export async function runConfigurations(
   const workers = shares.slice(1).map((share) => startWorker({ file, entries: share, context }));
   try {
     const here = await replayInPasses(file, shares[0], context, {
-      first: { trace: opened, diagnostics },
+      first,
       decodeInWorker: count > 1 ? 'never' : 'auto',
       digest: options.digest,
       onDecoded: options.onDecoded,

@@ -87,8 +87,8 @@ describe('compare: threads', () => {
     const entries = CONFIGURATIONS.map((entry, index) => ({ index, entry }));
     const run = async (threads: number, onRunDone?: (done: number) => void) => {
       const diagnostics = new Diagnostics();
-      const opened = await openTrace(WEB, { diagnostics });
-      return runConfigurations({ path: WEB }, opened, diagnostics, entries, entries.length, context, threads, { digest: true, onRunDone });
+      const trace = await openTrace(WEB, { diagnostics });
+      return runConfigurations({ path: WEB }, { trace, diagnostics }, entries, entries.length, context, threads, { digest: true, onRunDone });
     };
     const finished: number[] = [];
     const onThreads = await run(3, (done) => finished.push(done));
