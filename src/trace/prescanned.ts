@@ -20,37 +20,63 @@ import { Op } from './types.js';
 /** `find` result: the line was not scanned ahead (scan it now). */
 export const NOT_PRESCANNED = -2;
 
-/** Float64 columns, Int32 columns and Uint8 columns per line. */
-const FLOAT_COLUMNS = 3;
-const INT_COLUMNS = 15;
-const BYTE_COLUMNS = 2;
+type Column = Float64Array | Int32Array | Uint8Array;
+
+/**
+ * The columns, in memory order: the 8-byte ones first, then the 4-byte ones, then the bytes, so
+ * that each starts aligned. One table gives the order, the element types and the bytes per line.
+ */
+const LAYOUT = {
+  obj: Float64Array,
+  arg: Float64Array,
+  time: Float64Array,
+  start: Int32Array,
+  end: Int32Array,
+  newline: Int32Array,
+  objStart: Int32Array,
+  objEnd: Int32Array,
+  argStart: Int32Array,
+  argEnd: Int32Array,
+  typeStart: Int32Array,
+  typeEnd: Int32Array,
+  siteStart: Int32Array,
+  siteEnd: Int32Array,
+  typeId: Int32Array,
+  siteId: Int32Array,
+  op: Uint8Array,
+  flags: Uint8Array,
+} as const;
+type ColumnName = keyof typeof LAYOUT;
+const COLUMN_NAMES = Object.keys(LAYOUT) as ColumnName[];
+const BYTES_PER_LINE = COLUMN_NAMES.reduce((sum, name) => sum + LAYOUT[name].BYTES_PER_ELEMENT, 0);
 
 export class PrescannedLines {
   /** Lines recorded. */
   count: number;
+  // The columns (see LAYOUT, which makes them in the constructor).
   /** The `id`/`src` when `objStart < 0`; `size`, the `dst` when `argStart < 0`, or 0; `t` or NaN. */
-  readonly obj: Float64Array;
-  readonly arg: Float64Array;
-  readonly time: Float64Array;
+  declare readonly obj: Float64Array;
+  declare readonly arg: Float64Array;
+  declare readonly time: Float64Array;
   /** Where the line starts, the scan limit it was scanned with, and the scanner's result: the LF's position, or -1 (the general path takes the line). */
-  readonly start: Int32Array;
-  readonly end: Int32Array;
-  readonly newline: Int32Array;
+  declare readonly start: Int32Array;
+  declare readonly end: Int32Array;
+  declare readonly newline: Int32Array;
   /** -1: the id is the number in `obj`; else the string id's bytes `[objStart, objEnd)` (`argStart`, `argEnd`: the same for a link's `dst`). */
-  readonly objStart: Int32Array;
-  readonly objEnd: Int32Array;
-  readonly argStart: Int32Array;
-  readonly argEnd: Int32Array;
+  declare readonly objStart: Int32Array;
+  declare readonly objEnd: Int32Array;
+  declare readonly argStart: Int32Array;
+  declare readonly argEnd: Int32Array;
   /** alloc: the type's and the site's bytes, and the worker's own ids for them (-1: no site); see `ChunkWriter.writePrescannedRun`. */
-  readonly typeStart: Int32Array;
-  readonly typeEnd: Int32Array;
-  readonly siteStart: Int32Array;
-  readonly siteEnd: Int32Array;
-  readonly typeId: Int32Array;
-  readonly siteId: Int32Array;
+  declare readonly typeStart: Int32Array;
+  declare readonly typeEnd: Int32Array;
+  declare readonly siteStart: Int32Array;
+  declare readonly siteEnd: Int32Array;
+  declare readonly typeId: Int32Array;
+  declare readonly siteId: Int32Array;
   /** Op code, and `AllocFlag` bits (0 but for alloc). */
-  readonly op: Uint8Array;
-  readonly flags: Uint8Array;
+  declare readonly op: Uint8Array;
+  declare readonly flags: Uint8Array;
   /** Reading position of `find` (the decoder asks about line starts in increasing order). */
   private cursor = 0;
 
@@ -61,44 +87,17 @@ export class PrescannedLines {
     count = 0,
   ) {
     this.count = count;
+    const columns = this as unknown as Record<ColumnName, Column>;
     let offset = 0;
-    const floats = (): Float64Array => {
-      const column = new Float64Array(memory, offset, capacity);
-      offset += capacity * 8;
-      return column;
-    };
-    const ints = (): Int32Array => {
-      const column = new Int32Array(memory, offset, capacity);
-      offset += capacity * 4;
-      return column;
-    };
-    const bytes = (): Uint8Array => {
-      const column = new Uint8Array(memory, offset, capacity);
-      offset += capacity;
-      return column;
-    };
-    this.obj = floats();
-    this.arg = floats();
-    this.time = floats();
-    this.start = ints();
-    this.end = ints();
-    this.newline = ints();
-    this.objStart = ints();
-    this.objEnd = ints();
-    this.argStart = ints();
-    this.argEnd = ints();
-    this.typeStart = ints();
-    this.typeEnd = ints();
-    this.siteStart = ints();
-    this.siteEnd = ints();
-    this.typeId = ints();
-    this.siteId = ints();
-    this.op = bytes();
-    this.flags = bytes();
+    for (const name of COLUMN_NAMES) {
+      const Type = LAYOUT[name];
+      columns[name] = new Type(memory, offset, capacity);
+      offset += capacity * Type.BYTES_PER_ELEMENT;
+    }
   }
 
   static bytesFor(capacity: number): number {
-    return capacity * (FLOAT_COLUMNS * 8 + INT_COLUMNS * 4 + BYTE_COLUMNS);
+    return capacity * BYTES_PER_LINE;
   }
 
   /** Lines that fit in `memory`. */
@@ -109,7 +108,7 @@ export class PrescannedLines {
   /** The first `count` records of `from`, into these (larger) columns. */
   copyFrom(from: PrescannedLines): void {
     const n = from.count;
-    for (const key of COLUMN_KEYS) (this[key] as Float64Array | Int32Array | Uint8Array).set((from[key] as Float64Array | Int32Array | Uint8Array).subarray(0, n));
+    for (const name of COLUMN_NAMES) (this[name] as Column).set((from[name] as Column).subarray(0, n));
     this.count = n;
   }
 
@@ -174,4 +173,6 @@ export class PrescannedLines {
   }
 }
 
-const COLUMN_KEYS = ['obj', 'arg', 'time', 'start', 'end', 'newline', 'objStart', 'objEnd', 'argStart', 'argEnd', 'typeStart', 'typeEnd', 'siteStart', 'siteEnd', 'typeId', 'siteId', 'op', 'flags'] as const;
+// Each column's declared type is the one LAYOUT makes (checked here, as the constructor's loop is not).
+const layoutMatchesFields: { [K in ColumnName]: new (buffer: ArrayBuffer, byteOffset: number, length: number) => PrescannedLines[K] } = LAYOUT;
+void layoutMatchesFields;
