@@ -181,6 +181,8 @@ export class ChunkWriter {
       const chunk = this.backing as EventChunk;
       const rowEnd = this.chunkRows;
       let row = row0;
+      // `closeRow`'s work, with the row count and the last time kept in locals until the run
+      // leaves this chunk.
       for (;;) {
         const time = event.time;
         this.fillScannedRow(chunk, row, event, bytes);
@@ -238,7 +240,7 @@ export class ChunkWriter {
       // How far the run goes in this chunk: each record is the line at `start`, scanned with the
       // splitter's limit, accepted, and not going back in time (NaN, no `t`, compares false). A
       // record that ends the run is written nothing.
-      const row0 = this.rows === this.chunkRows || this.backing === null ? 0 : this.rows;
+      const row0 = this.needsBacking() ? 0 : this.rows;
       const room = Math.min(this.chunkRows - row0, last - k);
       let n = 0;
       while (n < room) {
@@ -303,8 +305,13 @@ export class ChunkWriter {
   /** The row for event `index`: ends the current chunk first when it cannot take it. */
   private openRow(index: number): number {
     if (index !== this.segmentFirstIndex + (this.rows - this.segmentStart)) this.closeSegment(index);
-    if (this.backing === null || this.rows === this.chunkRows) this.startBacking(index);
+    if (this.needsBacking()) this.startBacking(index);
     return this.rows;
+  }
+
+  /** No chunk yet, or the current one is full: the next row is row 0 of a new chunk. */
+  private needsBacking(): boolean {
+    return this.backing === null || this.rows === this.chunkRows;
   }
 
   /** Completes the row `openRow` gave (its columns other than op, time and line are written). */
