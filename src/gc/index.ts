@@ -20,6 +20,9 @@ export const collectors = {
 
 export type CollectorFamily = keyof typeof collectors;
 
+/** The policies without versions: their family name is their policy name. */
+const UNVERSIONED = [refcountOnly, markSweep] as const;
+
 /** The default policy when neither `--policy` nor the trace's `meta.python` names one. */
 export const DEFAULT_POLICY = 'cpython-3.12';
 
@@ -36,8 +39,7 @@ const VERSIONED = /^cpython-(\d+)\.(\d+)(?:\.(\d+))?$/;
 
 /** Resolves a policy name; throws `UsageError` listing the known policies when it names none. */
 export function resolvePolicy(requested: string): ResolvedPolicy {
-  // The policies without versions.
-  for (const module of [refcountOnly, markSweep]) {
+  for (const module of UNVERSIONED) {
     if (requested === module.name) return { requested, name: requested, module, release: module.releases[0] };
   }
   const match = VERSIONED.exec(requested);
@@ -57,7 +59,7 @@ export function resolvePolicy(requested: string): ResolvedPolicy {
 /** Policy names as `memreplay policies` lists them. */
 export function policyNames(): string[] {
   const minors = [...new Set(generational.releases.map((r) => r.minor))];
-  return ['refcount-only', 'mark-sweep', ...minors.map((m) => `cpython-${m}`)];
+  return [...UNVERSIONED.map((module) => module.name), ...minors.map((m) => `cpython-${m}`)];
 }
 
 /**
@@ -88,10 +90,10 @@ export interface PolicyListing {
 }
 
 export function listPolicies(): PolicyListing[] {
-  const rows: PolicyListing[] = [
-    { name: 'refcount-only', model: 'refcount-only', covers: 'any', description: refcountOnly.description, defaultThresholds: [], freeLists: refcountOnly.releases[0].freeLists },
-    { name: 'mark-sweep', model: 'mark-sweep', covers: 'any', description: markSweep.description, defaultThresholds: markSweep.releases[0].defaultThresholds, freeLists: markSweep.releases[0].freeLists },
-  ];
+  const rows: PolicyListing[] = UNVERSIONED.map((module) => {
+    const release: PolicyRelease = module.releases[0];
+    return { name: module.name, model: module.name, covers: release.covers, description: module.description, defaultThresholds: release.defaultThresholds, freeLists: release.freeLists };
+  });
   for (const r of generational.releases) {
     rows.push({
       name: r.lastPatch === Infinity ? `cpython-${r.minor}` : `cpython-${r.minor}.{${r.firstPatch}-${r.lastPatch}}`,
