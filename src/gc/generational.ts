@@ -32,7 +32,8 @@ import type {
   PolicyRelease,
 } from './collector.js';
 import { List, ObjectFlag, type Heap, type ListId } from '../replay/heap.js';
-import { TypeKind, type TypeKindCode } from '../pool/free-list.js';
+import { TypeKind } from '../pool/free-list.js';
+import { deleteGarbage, finalizeGarbage, handleLegacyFinalizers, mayBeTracked, moveLegacyFinalizers, moveUnreachable, untrackDicts, untrackTuples, updateAndSubtractRefs } from './region.js';
 
 /** The facts that differ between releases of the generational collector. */
 export interface GenerationalRelease extends PolicyRelease {
@@ -140,7 +141,7 @@ export const GENERATIONAL_RELEASES: readonly GenerationalRelease[] = [
   // in 3.14; a trace allocates a tuple before linking its items, as `PyTuple_New` does, which
   // tracks it, so the model tracks it and lets collections untrack it. Read from the v3.14.7
   // sources (cpython-memory.md §5.5): no 3.14.5+ interpreter is available here to check it
-  // against. 3.14.0–3.14.4 (incremental) are not modelled.
+  // against. 3.14.1–3.14.4 ran an incremental collector (incremental.ts); 3.14.0 is not modelled.
   {
     id: '3.14',
     covers: '3.14.5 – 3.14.x',
@@ -219,7 +220,7 @@ class GenerationalCollector implements Collector {
     // be tracked re-tracks a dict (`dictobject.c: MAINTAIN_TRACKING`). A CPython tuple never gains
     // items; a trace that links into a tuple the collector untracked gets it re-tracked the same
     // way, so that the new reference is seen by later collections.
-    if (this.mayBeTracked(dst)) heap.listAppend(List.generation0, src);
+    if (mayBeTracked(heap, dst)) heap.listAppend(List.generation0, src);
   }
 
   onDeallocate(slot: number, parked: boolean): void {
@@ -327,11 +328,11 @@ class GenerationalCollector implements Collector {
     const examined = heap.listLength[young] + (generation === OLDEST ? this.phantomOld : 0);
 
     // Steps 1-3: find what is unreachable from outside the generation.
-    this.updateAndSubtractRefs(young);
-    this.moveUnreachable(young);
+    updateAndSubtractRefs(heap, young);
+    moveUnreachable(heap, young);
 
     // Step 4: tuples holding only untrackable items leave the collector for good.
-    this.untrackTuples(young);
+    untrackTuples(heap, young);
 
     // Step 5: survivors are promoted; the long-lived bookkeeping counts them.
     let promoted = 0;
@@ -342,26 +343,26 @@ class GenerationalCollector implements Collector {
       heap.listMerge(young, old);
     } else {
       // Dicts are untracked only in full collections, to avoid quadratic build-up (bpo-14775).
-      if (this.release.untracksDicts) this.untrackDicts(young);
+      if (this.release.untracksDicts) untrackDicts(heap, young);
       this.longLivedPending = 0;
       this.longLivedTotal = heap.listLength[young] + this.phantomOld;
     }
 
     // Step 6: objects with legacy finalizers, and all they reach, are uncollectable.
-    this.moveLegacyFinalizers();
+    moveLegacyFinalizers(heap);
 
     // Step 9: PEP 442 finalizers run once per object (`finalize_garbage`). A trace's finalizer
     // cannot resurrect its object (no event can run inside a collection), so step 10 finds every
     // object still unreachable and `final_unreachable` is the whole list.
-    const finalizers = this.finalizeGarbage();
+    const finalizers = finalizeGarbage(heap);
 
     // Step 12: count, then free (`delete_garbage`).
     const collected = heap.listLength[List.unreachable];
     this.host.beforeDeleteGarbage(List.unreachable);
-    this.deleteGarbage(old);
+    deleteGarbage(heap, old);
 
     // Step 13: uncollectable objects go to gc.garbage and join the old generation.
-    const uncollectable = this.handleLegacyFinalizers(old);
+    const uncollectable = handleLegacyFinalizers(heap, old);
 
     // Step 14: a full collection empties the free lists; each GC object freed from them runs
     // PyObject_GC_Del, which lowers count[0] if it is positive.
@@ -377,175 +378,6 @@ class GenerationalCollector implements Collector {
     stats.uncollectable += uncollectable;
     this.collecting = false;
     this.host.onCollection({ generation, reason, examined, collected, promoted, uncollectable, finalizers });
-  }
-
-  /**
-   * `update_refs` then `subtract_refs`: each object's `gcRefs` becomes its refcount minus the
-   * references from objects of the same generation, i.e. the references from outside it.
-   */
-  private updateAndSubtractRefs(young: ListId): void {
-    const heap = this.heap;
-    const { next, gcRefs, flags, programRefs, incomingRefs } = heap;
-    for (let s = next[young]; s !== young; s = next[s]) {
-      gcRefs[s] = programRefs[s] + incomingRefs[s];
-      flags[s] |= ObjectFlag.collecting;
-    }
-    const edges = heap.edges;
-    for (let s = next[young]; s !== young; s = next[s]) {
-      const start = heap.edgeStart[s];
-      const end = start + heap.edgeLength[s];
-      for (let e = start; e < end; e++) {
-        const d = edges[e];
-        if (flags[d] & ObjectFlag.collecting) gcRefs[d]--;
-      }
-    }
-  }
-
-  /**
-   * `move_unreachable`: one scan of `young` in list order. An object with outside references is
-   * reachable; everything it references is then reachable too: an object already moved to the
-   * unreachable list comes back to the tail of `young` (and is scanned again later), an object not
-   * yet scanned gets `gcRefs = 1`. An object with no outside references is moved to the
-   * unreachable list, tentatively. Referents are visited as `list_traverse` does, last to first.
-   */
-  private moveUnreachable(young: ListId): void {
-    const heap = this.heap;
-    const { next, gcRefs, flags, listOf } = heap;
-    let lastReachable: number = young;
-    let s = next[young];
-    while (s !== young) {
-      if (gcRefs[s] > 0) {
-        const start = heap.edgeStart[s];
-        for (let e = start + heap.edgeLength[s] - 1; e >= start; e--) {
-          const d = heap.edges[e];
-          if ((flags[d] & ObjectFlag.collecting) === 0) continue;
-          if (listOf[d] === List.unreachable) {
-            heap.listMove(d, young);
-            gcRefs[d] = 1;
-          } else if (gcRefs[d] === 0) {
-            gcRefs[d] = 1;
-          }
-        }
-        flags[s] &= ~ObjectFlag.collecting;
-        lastReachable = s;
-      } else {
-        heap.listMove(s, List.unreachable);
-      }
-      s = next[lastReachable];
-    }
-  }
-
-  /** `_PyObject_GC_MAY_BE_TRACKED`: a GC object that is not an exact tuple, or a tracked one. */
-  private mayBeTracked(slot: number): boolean {
-    const heap = this.heap;
-    return heap.isGc(slot) && (heap.kind[slot] !== TypeKind.tuple || heap.isTracked(slot));
-  }
-
-  /** True when no referent of `slot` may be tracked. */
-  private holdsOnlyUntrackable(slot: number): boolean {
-    const heap = this.heap;
-    const start = heap.edgeStart[slot];
-    const end = start + heap.edgeLength[slot];
-    for (let e = start; e < end; e++) if (this.mayBeTracked(heap.edges[e])) return false;
-    return true;
-  }
-
-  /**
-   * `untrack_tuples`: in one pass over the survivors, in list order, untrack each tuple whose items
-   * cannot be tracked (`_PyTuple_MaybeUntrack`). A tuple holding a tuple that comes later in the
-   * list is untracked only by a later collection, as in CPython.
-   */
-  private untrackTuples(young: ListId): void {
-    this.untrackAtomic(young, TypeKind.tuple);
-  }
-
-  /** `untrack_dicts` (full collections, ≤ 3.13): `_PyDict_MaybeUntrack` on each surviving dict. */
-  private untrackDicts(young: ListId): void {
-    this.untrackAtomic(young, TypeKind.dict);
-  }
-
-  /** Untracks, in list order, every object of `kind` on `list` that holds nothing trackable. */
-  private untrackAtomic(list: ListId, kind: TypeKindCode): void {
-    const heap = this.heap;
-    for (let s = heap.next[list]; s !== list; ) {
-      const after = heap.next[s];
-      if (heap.kind[s] === kind && this.holdsOnlyUntrackable(s)) heap.listRemove(s);
-      s = after;
-    }
-  }
-
-  /**
-   * `move_legacy_finalizers` + `move_legacy_finalizer_reachable`: unreachable objects with a
-   * legacy `tp_del`, and every unreachable object they reach, move to the finalizers list.
-   */
-  private moveLegacyFinalizers(): void {
-    const heap = this.heap;
-    const { next, flags } = heap;
-    for (let s = next[List.unreachable]; s !== List.unreachable; ) {
-      const after = next[s];
-      if (flags[s] & ObjectFlag.finalizerLegacy) {
-        flags[s] &= ~ObjectFlag.collecting;
-        heap.listMove(s, List.finalizers);
-      }
-      s = after;
-    }
-    for (let s = next[List.finalizers]; s !== List.finalizers; s = next[s]) {
-      const start = heap.edgeStart[s];
-      const end = start + heap.edgeLength[s];
-      for (let e = start; e < end; e++) {
-        const d = heap.edges[e];
-        if (flags[d] & ObjectFlag.collecting) {
-          flags[d] &= ~ObjectFlag.collecting;
-          heap.listMove(d, List.finalizers);
-        }
-      }
-    }
-  }
-
-  /** `finalize_garbage`: call each not-yet-finalized `__del__` once. Returns how many ran. */
-  private finalizeGarbage(): number {
-    const { next, flags } = this.heap;
-    let ran = 0;
-    for (let s = next[List.unreachable]; s !== List.unreachable; s = next[s]) {
-      if ((flags[s] & (ObjectFlag.finalizerDel | ObjectFlag.finalized)) === ObjectFlag.finalizerDel) {
-        flags[s] |= ObjectFlag.finalized;
-        ran++;
-      }
-    }
-    return ran;
-  }
-
-  /**
-   * `delete_garbage`: `tp_clear` the head of the unreachable list until it is empty. Clearing
-   * drops the object's references, which deallocates it and others through reference counting
-   * (each deallocation takes its object off the list). An object still alive after its clear (kept
-   * by garbage cleared later) moves to the old generation, as in CPython, and dies there soon after.
-   */
-  private deleteGarbage(old: ListId): void {
-    const heap = this.heap;
-    while (!heap.listIsEmpty(List.unreachable)) {
-      const s = heap.listHead(List.unreachable);
-      heap.clearEdges(s);
-      if (heap.listHead(List.unreachable) === s) {
-        heap.flags[s] &= ~ObjectFlag.collecting;
-        heap.listMove(s, old);
-      }
-    }
-  }
-
-  /**
-   * `handle_legacy_finalizers`: objects with `tp_del` are appended to `gc.garbage` (one more
-   * reference, held by the interpreter for good); the whole finalizers list joins the old generation.
-   */
-  private handleLegacyFinalizers(old: ListId): number {
-    const heap = this.heap;
-    const n = heap.listLength[List.finalizers];
-    for (let s = heap.next[List.finalizers]; s !== List.finalizers; s = heap.next[s]) {
-      heap.flags[s] |= ObjectFlag.uncollectable;
-      if (heap.flags[s] & ObjectFlag.finalizerLegacy) heap.programRefs[s]++;
-    }
-    heap.listMerge(List.finalizers, old);
-    return n;
   }
 
   // ---------------------------------------------------------------------------------------------
