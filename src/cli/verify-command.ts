@@ -60,6 +60,7 @@ export const verifyCommand: CommandModule<object, VerifyArgs> = {
       {
         policy,
         oldObjects: oracle.oldObjects,
+        markedObjects: oracle.markedObjects,
         automaticCollection: true,
         freeLists: freeListConfig(policy.release.freeLists),
         pool: null,

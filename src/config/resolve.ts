@@ -38,6 +38,8 @@ export interface ResolvedConfiguration {
   poolName: string;
   poolParams: Record<string, number>;
   oldObjects: number;
+  /** `meta.markedObjects` (see `CollectorOptions.markedObjects`). */
+  markedObjects?: number;
   thresholds: (number | undefined)[] | undefined;
   automaticCollection: boolean;
 }
@@ -58,6 +60,7 @@ export function resolveConfiguration(options: ReplayOptions, meta: TraceMeta): R
     poolName,
     poolParams: { ...versionParams, ...options.poolParams },
     oldObjects: options.oldObjects ?? (typeof meta.oldObjects === 'number' ? meta.oldObjects : 0),
+    ...(typeof meta.markedObjects === 'number' ? { markedObjects: meta.markedObjects } : {}),
     thresholds: options.thresholds,
     automaticCollection: !options.gcOff,
   };

@@ -116,6 +116,12 @@ export interface CollectorOptions {
   thresholds?: readonly (number | undefined)[];
   /** GC-tracked objects already in the oldest generation (`meta.oldObjects`). */
   oldObjects: number;
+  /**
+   * Of `oldObjects`, those the interpreter's roots reach (`meta.markedObjects`; default: all).
+   * Only the incremental collector (3.14.1–3.14.4) tells them apart: it marks these at the start
+   * of each scan and scans the others in its increments.
+   */
+  markedObjects?: number;
   /** False for `--gc off`: automatic collections never run. */
   automatic: boolean;
 }

@@ -9,6 +9,7 @@
 import { UsageError } from '../errors.js';
 import type { CollectorModule, PolicyRelease } from './collector.js';
 import { generational } from './generational.js';
+import { incremental } from './incremental.js';
 import { markSweep } from './mark-sweep.js';
 import { refcountOnly } from './refcount.js';
 
@@ -16,12 +17,26 @@ export const collectors = {
   'refcount-only': refcountOnly,
   'mark-sweep': markSweep,
   cpython: generational,
+  'cpython-incremental': incremental,
 } satisfies Record<string, CollectorModule>;
 
 export type CollectorFamily = keyof typeof collectors;
 
 /** The policies without versions: their family name is their policy name. */
 const UNVERSIONED = [refcountOnly, markSweep] as const;
+
+/** The models of CPython releases: one family per collector design, all named `cpython-X.Y[.Z]`. */
+const CPYTHON = [generational, incremental] as const;
+
+/** Every CPython release model with its family, oldest release first. */
+function cpythonReleases(): { module: CollectorModule; release: PolicyRelease }[] {
+  const all = CPYTHON.flatMap((module) => module.releases.map((release) => ({ module: module as CollectorModule, release })));
+  const key = (r: PolicyRelease): number[] => [...r.minor.split('.').map(Number), r.firstPatch];
+  return all.sort((a, b) => {
+    const [x, y] = [key(a.release), key(b.release)];
+    return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+  });
+}
 
 /** The default policy when neither `--policy` nor the trace's `meta.python` names one. */
 export const DEFAULT_POLICY = 'cpython-3.12';
@@ -45,12 +60,12 @@ export function resolvePolicy(requested: string): ResolvedPolicy {
   const match = VERSIONED.exec(requested);
   if (match) {
     const minor = `${match[1]}.${match[2]}`;
-    const releases = generational.releases.filter((r) => r.minor === minor);
+    const models = cpythonReleases().filter(({ release }) => release.minor === minor);
     const patch = match[3] === undefined ? Infinity : Number(match[3]);
-    const release = releases.find((r) => patch >= r.firstPatch && patch <= r.lastPatch);
-    if (release) return { requested, name: `cpython-${release.id}`, module: generational, release };
-    if (releases.length > 0) {
-      throw new UsageError(`no model of CPython ${minor}.${match[3]}: memreplay models ${minor} ${releases.map((r) => r.covers).join(', ')}`);
+    const found = models.find(({ release }) => patch >= release.firstPatch && patch <= release.lastPatch);
+    if (found) return { requested, name: `cpython-${found.release.id}`, module: found.module, release: found.release };
+    if (models.length > 0) {
+      throw new UsageError(`no model of CPython ${minor}.${match[3]}: memreplay models ${minor} ${models.map(({ release }) => release.covers).join(', ')}`);
     }
   }
   throw new UsageError(`unknown collector policy "${requested}"; known policies: ${policyNames().join(', ')} (a full version such as cpython-3.12.1 selects that release's model)`);
@@ -58,7 +73,7 @@ export function resolvePolicy(requested: string): ResolvedPolicy {
 
 /** Policy names as `memreplay policies` lists them. */
 export function policyNames(): string[] {
-  const minors = [...new Set(generational.releases.map((r) => r.minor))];
+  const minors = [...new Set(cpythonReleases().map(({ release }) => release.minor))];
   return [...UNVERSIONED.map((module) => module.name), ...minors.map((m) => `cpython-${m}`)];
 }
 
@@ -94,12 +109,12 @@ export function listPolicies(): PolicyListing[] {
     const release: PolicyRelease = module.releases[0];
     return { name: module.name, model: module.name, covers: release.covers, description: module.description, defaultThresholds: release.defaultThresholds, freeLists: release.freeLists };
   });
-  for (const r of generational.releases) {
+  for (const { module, release: r } of cpythonReleases()) {
     rows.push({
       name: r.lastPatch === Infinity ? `cpython-${r.minor}` : `cpython-${r.minor}.{${r.firstPatch}-${r.lastPatch}}`,
       model: `cpython-${r.id}`,
       covers: r.covers,
-      description: generational.description,
+      description: module.description,
       defaultThresholds: r.defaultThresholds,
       freeLists: r.freeLists,
     });

@@ -52,6 +52,11 @@ export interface OracleResult {
   count: [number, number, number];
   /** `len(gc.garbage)` at the end: objects with a legacy finalizer found in unreachable cycles. */
   garbage: number;
+  /**
+   * 3.14.1–3.14.4 only: of `oldObjects`, those the interpreter's roots reach, measured by the
+   * driver (the value of `meta.markedObjects`); absent elsewhere.
+   */
+  markedObjects?: number;
   /** Wall time of the replay loop alone (`time.perf_counter()`), in seconds. */
   loopSeconds: number;
 }
@@ -314,14 +319,27 @@ interface DriverOutput {
   after: number[][];
   count: number[];
   garbage: number;
+  /** -1 unless the interpreter is 3.14.1–3.14.4. */
+  markedObjects: number;
   loopSeconds: number;
   errors: string[];
 }
 
 /** Runs a trace in the interpreter at `options.python` and returns what its collector did. */
 export async function runInCPython(events: readonly TraceEvent[], options: OracleOptions): Promise<OracleResult> {
+  return runOracle(events, processRunner(options));
+}
+
+/**
+ * Runs the driver on `data` with `extraArgs` after the data file's path, and returns what it
+ * printed: a Python process (`processRunner`), or CPython compiled to WebAssembly (pyodide.ts).
+ */
+export type DriverRunner = (driverSource: string, data: Uint8Array, extraArgs: string[]) => Promise<{ stdout: string; stderr: string }>;
+
+/** `runInCPython` with any way of running the driver. */
+export async function runOracle(events: readonly TraceEvent[], runner: DriverRunner): Promise<OracleResult> {
   const program = compileOracleProgram(events);
-  const { output: parsed, stderr } = await runDriver(encodeOracleProgram(program), options, []);
+  const { output: parsed, stderr } = await runDriver(encodeOracleProgram(program), runner, []);
   const output = parsed as DriverOutput;
   // 3.8+ report exceptions raised in finalizers through the driver's sys.unraisablehook; 3.7
   // only prints "Exception ignored in" on stderr.
@@ -341,6 +359,7 @@ export async function runInCPython(events: readonly TraceEvent[], options: Oracl
     generations,
     count: [output.count[0], output.count[1], output.count[2]],
     garbage: output.garbage,
+    ...(output.markedObjects >= 0 ? { markedObjects: output.markedObjects } : {}),
     loopSeconds: output.loopSeconds,
   };
 }
@@ -352,28 +371,35 @@ export async function runInCPython(events: readonly TraceEvent[], options: Oracl
  */
 export async function probeOracleBaseline(events: readonly TraceEvent[], options: OracleOptions): Promise<BaselineProbe> {
   const program = compileOracleProgram(events);
-  return (await runDriver(encodeOracleProgram(program), options, ['probe'])).output as BaselineProbe;
+  return (await runDriver(encodeOracleProgram(program), processRunner(options), ['probe'])).output as BaselineProbe;
 }
 
-async function runDriver(data: Uint8Array, options: OracleOptions, extraArgs: string[]): Promise<{ output: unknown; stderr: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'memreplay-oracle-'));
+async function runDriver(data: Uint8Array, runner: DriverRunner, extraArgs: string[]): Promise<{ output: unknown; stderr: string }> {
+  const { stdout, stderr } = await runner(DRIVER_SOURCE, data, extraArgs);
+  const line = stdout.trim().split('\n').pop() ?? '';
   try {
-    const driverPath = join(dir, 'driver.py');
-    const dataPath = join(dir, 'trace.bin');
-    await writeFile(driverPath, DRIVER_SOURCE);
-    await writeFile(dataPath, data);
-    // -I: isolated (no PYTHON* environment variables such as PYTHONMALLOC, no user site);
-    // -S: no site module, so fewer objects to walk in the baseline collections.
-    const { stdout, stderr } = await runProcess(options.python, ['-I', '-S', driverPath, dataPath, ...extraArgs], options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-    const line = stdout.trim().split('\n').pop() ?? '';
-    try {
-      return { output: JSON.parse(line) as unknown, stderr };
-    } catch {
-      throw new Error(`the oracle driver printed no result (stdout: ${JSON.stringify(stdout.slice(0, 500))})`);
-    }
-  } finally {
-    await rm(dir, { recursive: true, force: true });
+    return { output: JSON.parse(line) as unknown, stderr };
+  } catch {
+    throw new Error(`the oracle driver printed no result (stdout: ${JSON.stringify(stdout.slice(0, 500))})`);
   }
+}
+
+/** The driver in a Python process: `python -I -S driver.py DATA …`, from a temporary directory. */
+function processRunner(options: OracleOptions): DriverRunner {
+  return async (driverSource, data, extraArgs) => {
+    const dir = await mkdtemp(join(tmpdir(), 'memreplay-oracle-'));
+    try {
+      const driverPath = join(dir, 'driver.py');
+      const dataPath = join(dir, 'trace.bin');
+      await writeFile(driverPath, driverSource);
+      await writeFile(dataPath, data);
+      // -I: isolated (no PYTHON* environment variables such as PYTHONMALLOC, no user site);
+      // -S: no site module, so fewer objects to walk in the baseline collections.
+      return await runProcess(options.python, ['-I', '-S', driverPath, dataPath, ...extraArgs], options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  };
 }
 
 function runProcess(executable: string, args: string[], timeoutMs: number): Promise<{ stdout: string; stderr: string }> {

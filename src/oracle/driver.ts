@@ -111,6 +111,21 @@ class OL(O):
         __tp_del__ = staticmethod(_tp_del)
 
 
+# The incremental collector of 3.14.1-3.14.4 [cpython-memory.md 5.3, 5.4] marks, at the start of
+# each scan, every object the interpreter's roots reach; how many there are sets its work budget.
+# calibrate_marking() measures it (see below).
+INCREMENTAL = sys.version_info[:2] == (3, 14) and 1 <= sys.version_info[2] <= 4
+FINALIZED = array("q", [0])
+
+
+class OC(list):
+    # A calibration object: its __del__ tells that a collecting increment ran.
+    __slots__ = ()
+
+    def __del__(self):
+        FINALIZED[0] += 1
+
+
 def main():
     data_path = sys.argv[1]
     probe = len(sys.argv) > 2 and sys.argv[2] == "probe"
@@ -184,6 +199,30 @@ def main():
     x = y = None
     before = array("q", [0]) * 9
 
+    marked_objects = -1
+    if INCREMENTAL:
+        # Calibration, in this frame so that the roots are the loop's. After a full collection
+        # the budget is 0 and the next increment marks what the roots reach (M objects) and
+        # subtracts 2M. With threshold (1, 2**30) every second tracking runs an increment that
+        # adds 2 to the budget and nothing for the heap (heap_size / 10 / 2**30 = 0), and each
+        # increment returns at once while the budget is negative. So the first increment that
+        # collects, and finalizes the garbage made here, is increment M, at iteration 2M. The
+        # object just made is on the stack at the first increment and is one of the M. The
+        # threshold tuple is read before the full collection, which untracks it.
+        saved = gc.get_threshold()
+        FINALIZED[0] = 0
+        collect()
+        set_threshold(1, 1 << 30)
+        n = 0
+        while FINALIZED[0] == 0:
+            x = OC()
+            append(x, x)
+            x = None
+            n += 1
+        set_threshold(*saved)
+        saved = None
+        marked_objects = n // 2 - 1
+
     # Baseline: full collections until the oldest generation stops shrinking (a tuple is
     # untracked only once the tuples it holds are, and one pass may see them in the wrong order,
     # so the second collection still untracks a few co_consts tuples), then its size and the
@@ -218,6 +257,7 @@ def main():
         tracked = len(get_objects())
         print(json.dumps({"python": "%d.%d.%d" % sys.version_info[:3], "oldObjects": old_objects,
                           "countAtLoopStart": [c0, c1, c2], "trackedAtLoopStart": tracked,
+                          "markedObjects": marked_objects,
                           "baselineCollected": r, "garbage": len(garbage)}))
         return
 
@@ -300,6 +340,7 @@ def main():
         "after": [[s["collections"], s["collected"], s["uncollectable"]] for s in after],
         "count": list(count),
         "garbage": len(garbage),
+        "markedObjects": marked_objects,
         "loopSeconds": t1 - t0,
         "errors": errors,
     }))

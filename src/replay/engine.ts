@@ -34,6 +34,8 @@ export interface ReplaySettings {
   thresholds?: readonly (number | undefined)[];
   /** `--old-objects`, else `meta.oldObjects`, else 0. */
   oldObjects: number;
+  /** `--marked-objects`, else `meta.markedObjects`; absent: all of `oldObjects` (see `CollectorOptions`). */
+  markedObjects?: number;
   /** False for `--gc off`. */
   automaticCollection: boolean;
   freeLists: FreeListConfig;
@@ -91,6 +93,7 @@ export class ReplayEngine implements CollectorHost, DeallocationObserver {
       release: config.policy.release.id,
       thresholds: config.thresholds,
       oldObjects: config.oldObjects,
+      markedObjects: config.markedObjects,
       automatic: config.automaticCollection,
     });
     this.heap.deallocations = this;

@@ -78,6 +78,8 @@ export type TraceEvent =
 export interface TraceMeta {
   /** GC-tracked objects already in the oldest generation when the trace starts. */
   oldObjects?: number;
+  /** Of `oldObjects`, those the interpreter's roots reach (3.14.1–3.14.4's incremental collector). */
+  markedObjects?: number;
   /** The CPython version the trace was recorded from, e.g. "3.11.7". */
   python?: string;
   /** Unit of the `t` timestamps, e.g. "ns", "us", "ms", "s". */

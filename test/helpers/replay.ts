@@ -15,6 +15,7 @@ export interface TestReplayOptions {
   policy?: string;
   thresholds?: (number | undefined)[];
   oldObjects?: number;
+  markedObjects?: number;
   gcOff?: boolean;
   freeLists?: string;
   pool?: PoolPolicy | null;
@@ -44,7 +45,7 @@ export function replayEvents(events: readonly TraceEvent[], options: TestReplayO
   const oldObjects = options.oldObjects ?? 0;
   const result = replayChunks(
     { file: options.file ?? 'test.jsonl', header: { format: 'memreplay', version: 1, meta: {} }, types, sites, chunks: () => chunks },
-    { policy, thresholds: options.thresholds, oldObjects, automaticCollection: !options.gcOff, freeLists, pool: options.pool ?? null, diagnostics },
+    { policy, thresholds: options.thresholds, oldObjects, markedObjects: options.markedObjects, automaticCollection: !options.gcOff, freeLists, pool: options.pool ?? null, diagnostics },
   );
   const report = buildReport(result, {
     toolVersion: 'test',
