@@ -33,7 +33,7 @@ import type {
 } from './collector.js';
 import { List, ObjectFlag, type Heap, type ListId } from '../replay/heap.js';
 import { TypeKind } from '../pool/free-list.js';
-import { deleteGarbage, finalizeGarbage, handleLegacyFinalizers, mayBeTracked, moveLegacyFinalizers, moveUnreachable, untrackDicts, untrackTuples, updateAndSubtractRefs } from './region.js';
+import { deleteGarbage, finalizeGarbage, handleLegacyFinalizers, mayBeTracked, moveLegacyFinalizers, moveUnreachable, recordCollection, untrackDicts, untrackTuples, updateAndSubtractRefs } from './region.js';
 
 /** The facts that differ between releases of the generational collector. */
 export interface GenerationalRelease extends PolicyRelease {
@@ -372,12 +372,8 @@ class GenerationalCollector implements Collector {
     }
 
     // Step 15: the stats are charged to the collected generation only.
-    const stats = this.stats[generation];
-    stats.collections++;
-    stats.collected += collected;
-    stats.uncollectable += uncollectable;
     this.collecting = false;
-    this.host.onCollection({ generation, reason, examined, collected, promoted, uncollectable, finalizers });
+    recordCollection(this.host, this.stats, { generation, reason, examined, collected, promoted, uncollectable, finalizers });
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ import type {
   PolicyRelease,
 } from './collector.js';
 import { List, ObjectFlag, type Heap, type ListId } from '../replay/heap.js';
-import { deleteGarbage, finalizeGarbage, handleLegacyFinalizers, mayBeTracked, moveLegacyFinalizers, moveUnreachable, untrackTuples, updateAndSubtractRefs } from './region.js';
+import { deleteGarbage, finalizeGarbage, handleLegacyFinalizers, mayBeTracked, moveLegacyFinalizers, moveUnreachable, recordCollection, untrackTuples, updateAndSubtractRefs } from './region.js';
 
 export interface IncrementalRelease extends PolicyRelease {
   /** `gc.get_threshold()` at start-up: young 2000, old[0] 10, and 0 (old[1]'s is unused). */
@@ -456,12 +456,8 @@ class IncrementalCollector implements Collector {
   }
 
   private record(generation: number, reason: CollectionReason, examined: number, collected: number, promoted: number, uncollectable: number, finalizers: number): void {
-    const stats = this.stats[generation];
-    stats.collections++;
-    stats.collected += collected;
-    stats.uncollectable += uncollectable;
     this.collecting = false;
-    this.host.onCollection({ generation, reason, examined, collected, promoted, uncollectable, finalizers });
+    recordCollection(this.host, this.stats, { generation, reason, examined, collected, promoted, uncollectable, finalizers });
   }
 
   // ---------------------------------------------------------------------------------------------

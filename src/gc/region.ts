@@ -5,6 +5,7 @@
  * decide which objects form the region and where survivors go; these functions do the steps in
  * between, in CPython's order, on the heap's lists.
  */
+import type { CollectionRecord, CollectorHost, GenerationStats } from './collector.js';
 import { List, ObjectFlag, type Heap, type ListId } from '../replay/heap.js';
 import { TypeKind, type TypeKindCode } from '../pool/free-list.js';
 
@@ -174,3 +175,12 @@ export function handleLegacyFinalizers(heap: Heap, old: ListId): number {
   return n;
 }
 
+
+/** Charges a collection to `gc.get_stats()[generation]` only (the highest generation collected) and reports it. */
+export function recordCollection(host: CollectorHost, stats: GenerationStats[], record: CollectionRecord): void {
+  const entry = stats[record.generation];
+  entry.collections++;
+  entry.collected += record.collected;
+  entry.uncollectable += record.uncollectable;
+  host.onCollection(record);
+}
