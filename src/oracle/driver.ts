@@ -113,7 +113,7 @@ class OL(O):
 
 # The incremental collector of 3.14.1-3.14.4 [cpython-memory.md 5.3, 5.4] marks, at the start of
 # each scan, every object the interpreter's roots reach; how many there are sets its work budget.
-# calibrate_marking() measures it (see below).
+# The calibration at the start of main() measures it.
 INCREMENTAL = sys.version_info[:2] == (3, 14) and 1 <= sys.version_info[2] <= 4
 FINALIZED = array("q", [0])
 
