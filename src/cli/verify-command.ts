@@ -7,7 +7,8 @@ import type { CommandModule } from 'yargs';
 import { COMMANDS } from './command-list.js';
 import { BudgetError, UsageError } from '../errors.js';
 import { resolvePolicy } from '../gc/index.js';
-import { checkOracleTrace, runInCPython } from '../oracle/cpython.js';
+import { checkOracleTrace, processRunner, runOracle, type DriverRunner } from '../oracle/cpython.js';
+import { loadPyodideOnce, pyodideRunner } from '../oracle/pyodide.js';
 import { findPython, installedPythons } from '../oracle/python.js';
 import { freeListConfig } from '../pool/free-list.js';
 import { replayChunks } from '../replay/index.js';
@@ -33,14 +34,18 @@ export const verifyCommand: CommandModule<object, VerifyArgs> = {
   builder: (y) =>
     y
       .positional('trace', { type: 'string', demandOption: true, describe: 'trace file, or - for stdin' })
-      .option('python', { type: 'string', describe: 'interpreter: a path, or a version found under ~/.pyenv/versions (default: the trace\'s meta.python)' })
+      .option('python', {
+        type: 'string',
+        describe: 'interpreter: a path, a version found under ~/.pyenv/versions, or "pyodide" (CPython 3.14.2 in WebAssembly, used for 3.14.2 when pyenv has none; needs the pyodide package) (default: the trace\'s meta.python)',
+      })
       .option('policy', { type: 'string', describe: 'model to check (default: the interpreter\'s release)' })
       .option('format', { type: 'string', choices: ['jsonl', 'json', 'csv'], describe: 'trace encoding' })
       .option('json', { type: 'boolean', default: false, describe: 'print the comparison as JSON' })
       .example('$0 verify traces/cycle.jsonl --python 3.11.7', '')
       .epilogue(
         'The interpreter runs every traced object as an instance of a list subclass (a bytearray for "tracked": false), so traces whose ' +
-          'objects are of type list, dict, tuple or float (which CPython treats specially) cannot be verified exactly and are refused.',
+          'objects are of type list, dict, tuple or float (which CPython treats specially) cannot be verified exactly and are refused; ' +
+          'the model is told so (in 3.14.1-3.14.4 deallocating such an instance tracks it once more).',
       ),
   handler: async (args) => {
     const diagnostics = new Diagnostics();
@@ -52,8 +57,8 @@ export const verifyCommand: CommandModule<object, VerifyArgs> = {
     const events = eventsOf(chunks, trace.types, trace.sites);
     checkOracleTrace(events);
 
-    const python = locatePython(args.python ?? (typeof trace.header.meta.python === 'string' ? trace.header.meta.python : undefined));
-    const oracle = await runInCPython(events, { python });
+    const { runner, path: python } = await locateInterpreter(args.python ?? (typeof trace.header.meta.python === 'string' ? trace.header.meta.python : undefined));
+    const oracle = await runOracle(events, runner);
     const policy = resolvePolicy(args.policy ?? `cpython-${oracle.python}`);
     const result = replayChunks(
       { file: trace.file, header: trace.header, types: trace.types, sites: trace.sites, chunks: () => chunks },
@@ -61,6 +66,8 @@ export const verifyCommand: CommandModule<object, VerifyArgs> = {
         policy,
         oldObjects: oracle.oldObjects,
         markedObjects: oracle.markedObjects,
+        // The driver's objects are list subclasses (see the epilogue).
+        builtinContainerSubclasses: true,
         automaticCollection: true,
         freeLists: freeListConfig(policy.release.freeLists),
         pool: null,
@@ -89,6 +96,23 @@ export const verifyCommand: CommandModule<object, VerifyArgs> = {
     if (!same) throw new BudgetError([`${policy.name} does not reproduce CPython ${oracle.python} on ${trace.file}`], 'check failed');
   },
 };
+
+/** The release pyodide's interpreter is (the `pyodide` development dependency, 314.0.7). */
+const PYODIDE_PYTHON = '3.14.2';
+
+/**
+ * How to run the driver: a Python process, or pyodide for `pyodide` and for 3.14.2 when pyenv
+ * has no such interpreter.
+ */
+async function locateInterpreter(wanted: string | undefined): Promise<{ runner: DriverRunner; path: string }> {
+  if (wanted === 'pyodide' || ((wanted === '3.14' || wanted === PYODIDE_PYTHON) && findPython(wanted) === null)) {
+    const pyodide = await loadPyodideOnce();
+    if (pyodide === null) throw new UsageError(`CPython ${PYODIDE_PYTHON} runs here only through pyodide, which is not installed: npm install pyodide@314.0.7`);
+    return { runner: pyodideRunner(pyodide), path: 'pyodide' };
+  }
+  const path = locatePython(wanted);
+  return { runner: processRunner({ python: path }), path };
+}
 
 /** An interpreter path from a path or a version; the error lists what is installed. */
 function locatePython(wanted: string | undefined): string {

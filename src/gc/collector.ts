@@ -93,6 +93,18 @@ export interface Collector {
    * `PyObject_GC_Del` did not run.
    */
   onDeallocate(slot: number, parked: boolean): void;
+  /**
+   * Optional: a GC object starts its deallocation (refcount 0, its references not yet dropped).
+   * `frameHeld` is an object the running frame still holds while the deallocation runs (the
+   * container of an `unlink`, `del x[i]`), or -1. Policies that define it see each deallocation
+   * here first, then in `onDeallocate`.
+   */
+  onDeallocationStart?(slot: number, frameHeld: number): void;
+  /**
+   * Optional: the event that may have deallocated objects (decref, unlink, free) is over; what
+   * deallocations scheduled runs now (the interpreter's next eval-breaker check).
+   */
+  onEventEnd?(): void;
   /** `gc.collect(generation)`. */
   collect(generation: number): void;
   /** `gc.enable()` / `gc.disable()`. */
@@ -124,6 +136,13 @@ export interface CollectorOptions {
   markedObjects?: number;
   /** False for `--gc off`: automatic collections never run. */
   automatic: boolean;
+  /**
+   * True when every GC object of the trace is an instance of a class derived from a builtin
+   * container (`list`), as the oracle driver's objects are (src/oracle/driver.ts): its deallocation
+   * tracks it again before the base deallocator runs (`typeobject.c: subtype_dealloc`), which in
+   * 3.14.1–3.14.4 counts and can schedule an increment. Instances of plain classes do not.
+   */
+  builtinContainerSubclasses?: boolean;
 }
 
 /** A registered policy family (typescript-eslint's rule-module shape). */

@@ -101,6 +101,9 @@ class IncrementalCollector implements Collector {
   private enabled: boolean;
   private readonly automaticAllowed: boolean;
   private collecting = false;
+  /** An increment is scheduled (`_Py_ScheduleGC`) and waits for the next eval-breaker check. */
+  private scheduled = false;
+  private readonly builtinContainerSubclasses: boolean;
   private visitedSpace = 0;
   private work = INITIAL_WORK;
   private phase = Phase.mark;
@@ -120,6 +123,7 @@ class IncrementalCollector implements Collector {
     this.threshold = release.defaultThresholds.map((t, i) => options.thresholds?.[i] ?? t);
     this.enabled = options.automatic;
     this.automaticAllowed = options.automatic;
+    this.builtinContainerSubclasses = options.builtinContainerSubclasses ?? false;
     // The trace starts right after a full collection (that is how `oldObjects` is measured):
     // `completed_scavenge` left every object pending, the budget at 0 and the phase at MARK.
     this.work = 0;
@@ -154,12 +158,64 @@ class IncrementalCollector implements Collector {
   }
 
   onDeallocate(slot: number): void {
-    // PyObject_GC_Del of a tracked object, or the untracking a free-list push starts with: the
-    // count goes down only for an object that was still tracked (gh-139951).
+    // Untracked already by `onDeallocationStart`; kept for a heap that does not report starts.
+    this.untrack(slot);
+  }
+
+  /**
+   * A deallocation starts. The deallocator untracks the object first (the count goes down only
+   * for an object that was still tracked, gh-139951). An object with a finalizer is tracked again
+   * around the finalizer's call and untracked after it (`typeobject.c: subtype_dealloc`, for
+   * `tp_finalize` and for `tp_del`); tracking it counts, and can trigger an increment, which then
+   * runs inside the finalizer (its frame's first eval-breaker check), with the object alive on
+   * that frame and `frameHeld` on the frame below. Measured on 3.14.2: a threshold lowered below
+   * the count, then an object with `__del__` dropped, runs an increment.
+   */
+  onDeallocationStart(slot: number, frameHeld: number): void {
+    const heap = this.heap;
+    this.untrack(slot);
+    if (heap.flags[slot] & (ObjectFlag.finalizerDel | ObjectFlag.finalizerLegacy)) {
+      this.trackAgain(slot);
+      // The finalizer is Python code: its frame's first instruction runs what is scheduled.
+      if (this.scheduled) {
+        this.scheduled = false;
+        this.collectIncrement('automatic', slot, frameHeld);
+      }
+      this.untrack(slot);
+    }
+    if (this.builtinContainerSubclasses) {
+      // "first retrack self if basedealloc knows about gc" (subtype_dealloc); the base
+      // deallocator (list_dealloc) untracks it at once, with no Python code in between.
+      this.trackAgain(slot);
+      this.untrack(slot);
+    }
+  }
+
+  /** The end of an event that deallocated: the next eval-breaker check runs what is scheduled. */
+  onEventEnd(): void {
+    if (!this.scheduled) return;
+    this.scheduled = false;
+    this.collectIncrement('automatic', -1, -1);
+  }
+
+  /** `_PyObject_GC_TRACK` inside a deallocator: counts, and schedules an increment if triggered. */
+  private trackAgain(slot: number): void {
+    this.heap.listAppend(List.generation0, slot);
+    this.count++;
+    if (this.triggered()) this.scheduled = true;
+  }
+
+  /** `_PyObject_GC_UNTRACK` (3.14.1+), or the death of a tracked object. */
+  private untrack(slot: number): void {
     if (this.heap.isTracked(slot)) {
       this.heap.listRemove(slot);
       if (this.count > 0) this.count--;
     }
+  }
+
+  /** `_PyObject_GC_TRACK`'s test (`_Py_TriggerGC`): the count above the threshold, enabled, not collecting. */
+  private triggered(): boolean {
+    return this.count > this.threshold[0] && this.enabled && this.threshold[0] !== 0 && !this.collecting;
   }
 
   /**
@@ -171,9 +227,7 @@ class IncrementalCollector implements Collector {
   private track(slot: number, onStack: number): void {
     this.heap.listAppend(List.generation0, slot);
     this.count++;
-    if (this.count > this.threshold[0] && this.enabled && this.threshold[0] !== 0 && !this.collecting) {
-      this.collectIncrement('automatic', onStack);
-    }
+    if (this.triggered()) this.collectIncrement('automatic', onStack, -1);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -182,7 +236,7 @@ class IncrementalCollector implements Collector {
   collect(generation: number): void {
     if (this.collecting) return;
     if (generation === 0) this.collectYoung();
-    else if (generation === 1) this.collectIncrement('explicit', -1);
+    else if (generation === 1) this.collectIncrement('explicit', -1, -1);
     else this.collectFull();
   }
 
@@ -236,11 +290,11 @@ class IncrementalCollector implements Collector {
   }
 
   /**
-   * `gc_collect_increment`: an automatic collection, or `gc.collect(1)`. `onStack`: an object the
-   * running frame holds on its stack (the one whose tracking triggered the increment), which
-   * `mark_stacks` marks; -1 for none.
+   * `gc_collect_increment`: an automatic collection, or `gc.collect(1)`. `held1`, `held2`: objects
+   * the running frames hold (the object whose tracking triggered the increment, and what
+   * `onDeallocationStart` was given), which `mark_stacks` marks; -1 for none.
    */
-  private collectIncrement(reason: CollectionReason, onStack: number): void {
+  private collectIncrement(reason: CollectionReason, held1: number, held2: number): void {
     const heap = this.heap;
     this.collecting = true;
 
@@ -263,7 +317,7 @@ class IncrementalCollector implements Collector {
     if (this.phase === Phase.mark) {
       // `mark_at_start` subtracts what it marked, and its caller subtracts it again (gh-141890;
       // measured on 3.14.2). Nothing is collected and no stats are recorded.
-      const marked = this.markFromRoots(onStack);
+      const marked = this.markFromRoots(held1, held2);
       this.work -= 2 * marked;
       this.phase = Phase.collect;
       this.collecting = false;
@@ -271,11 +325,9 @@ class IncrementalCollector implements Collector {
     }
 
     // `mark_stacks(start=false)`: the frames visited at the MARK step are not walked again, but
-    // the running frame's stack is, and the object just tracked is on it.
-    if (onStack >= 0 && heap.listOf[onStack] === List.generation0) {
-      heap.listMove(onStack, this.visited);
-      this.work -= 1;
-    }
+    // the running frame's stack is (and the frames above a visited one): what they hold is marked
+    // with all it reaches, once.
+    this.work -= this.markHeld(held1) + this.markHeld(held2);
 
     // The increment: all of young, then pending objects with everything pending they reach,
     // until it holds as many objects as the budget. The interpreter's unrooted objects are
@@ -309,18 +361,18 @@ class IncrementalCollector implements Collector {
   /**
    * `mark_at_start`: everything the roots reach that is not visited yet moves to the visited
    * space; returns how many objects moved. The roots are the interpreter's (modules, builtins,
-   * its frames' locals and stacks), and `onStack`. The trace's program references are held by
+   * its frames' locals and stacks), and the objects the running frames hold. The trace's program references are held by
    * interpreter objects the roots reach (a frame's locals, a module's globals; the oracle's
    * reference list), so marking reaches them only through those objects: not when they are
    * frozen or already visited (measured on 3.14.2: after `gc.freeze()`, a MARK step marks none
    * of the program's objects).
    */
-  private markFromRoots(onStack: number): number {
+  private markFromRoots(held1: number, held2: number): number {
     const heap = this.heap;
-    const visited = this.visited;
     let marked = 0;
     const roots: number[] = [];
-    if (onStack >= 0) roots.push(onStack);
+    if (held1 >= 0) roots.push(held1);
+    if (held2 >= 0) roots.push(held2);
     if (this.rooted.pending > 0) {
       marked += this.rooted.pending;
       this.rooted.visited += this.rooted.pending;
@@ -329,13 +381,22 @@ class IncrementalCollector implements Collector {
         for (let s = heap.next[list]; s !== list; s = heap.next[s]) if (heap.programRefs[s] > 0) roots.push(s);
       }
     }
-    for (const root of roots) {
-      if (!this.markable(root)) continue;
-      heap.listMove(root, visited);
-      marked++;
-      // `mark_all_reachable`: the visited list's tail is the work list.
-      for (let s = root; s !== visited; s = heap.next[s]) marked += this.pullReferents(s, visited);
-    }
+    for (const root of roots) marked += this.markHeld(root);
+    return marked;
+  }
+
+  /**
+   * Marks `root` (if it is markable) and everything markable it reaches: they move to the visited
+   * space (`move_to_reachable` + `mark_all_reachable`, whose work list is the visited list's
+   * tail). Returns how many moved.
+   */
+  private markHeld(root: number): number {
+    if (root < 0 || !this.markable(root)) return 0;
+    const heap = this.heap;
+    const visited = this.visited;
+    heap.listMove(root, visited);
+    let marked = 1;
+    for (let s = root; s !== visited; s = heap.next[s]) marked += this.pullReferents(s, visited);
     return marked;
   }
 

@@ -385,7 +385,7 @@ async function runDriver(data: Uint8Array, runner: DriverRunner, extraArgs: stri
 }
 
 /** The driver in a Python process: `python -I -S driver.py DATA …`, from a temporary directory. */
-function processRunner(options: OracleOptions): DriverRunner {
+export function processRunner(options: OracleOptions): DriverRunner {
   return async (driverSource, data, extraArgs) => {
     const dir = await mkdtemp(join(tmpdir(), 'memreplay-oracle-'));
     try {

@@ -36,6 +36,8 @@ export interface ReplaySettings {
   oldObjects: number;
   /** `--marked-objects`, else `meta.markedObjects`; absent: all of `oldObjects` (see `CollectorOptions`). */
   markedObjects?: number;
+  /** See `CollectorOptions.builtinContainerSubclasses` (set when comparing with the oracle). */
+  builtinContainerSubclasses?: boolean;
   /** False for `--gc off`. */
   automaticCollection: boolean;
   freeLists: FreeListConfig;
@@ -80,6 +82,10 @@ export class ReplayEngine implements CollectorHost, DeallocationObserver {
   private collectingLine = 0;
 
   private readonly tombstones = new Tombstones(TOMBSTONES);
+  /** An object the running frame holds during the event (see `Collector.onDeallocationStart`), or -1. */
+  private frameHeld = -1;
+  /** Whether the collector wants `onEventEnd` after events that deallocate. */
+  private readonly eventEndHook: boolean;
 
   /** What the sampler reads, made once so that a sample allocates nothing here. */
   private readonly generationSize: (generation: number) => number;
@@ -94,9 +100,12 @@ export class ReplayEngine implements CollectorHost, DeallocationObserver {
       thresholds: config.thresholds,
       oldObjects: config.oldObjects,
       markedObjects: config.markedObjects,
+      builtinContainerSubclasses: config.builtinContainerSubclasses,
       automatic: config.automaticCollection,
     });
     this.heap.deallocations = this;
+    this.heap.observeDeallocationStart = this.collector.onDeallocationStart !== undefined;
+    this.eventEndHook = this.collector.onEventEnd !== undefined;
     const collector = this.collector;
     const pool = this.pool;
     const freeLists = this.freeLists;
@@ -132,15 +141,18 @@ export class ReplayEngine implements CollectorHost, DeallocationObserver {
         }
         case Op.decref:
           this.decref(obj[i]);
+          if (this.eventEndHook) this.collector.onEventEnd?.();
           break;
         case Op.link:
           this.link(obj[i], arg[i]);
           break;
         case Op.unlink:
           this.unlink(obj[i], arg[i]);
+          if (this.eventEndHook) this.collector.onEventEnd?.();
           break;
         case Op.free:
           this.free(obj[i]);
+          if (this.eventEndHook) this.collector.onEventEnd?.();
           break;
         case Op.resize:
           this.resize(obj[i], arg[i]);
@@ -265,7 +277,10 @@ export class ReplayEngine implements CollectorHost, DeallocationObserver {
       this.rejectUnlink(src, dst);
       return;
     }
+    // `del src[i]`: src is held by the running frame while dst's deallocation runs.
+    this.frameHeld = src;
     this.heap.dropReference(dst, false);
+    this.frameHeld = -1;
   }
 
   private rejectUnlink(src: number, dst: number): void {
@@ -302,6 +317,11 @@ export class ReplayEngine implements CollectorHost, DeallocationObserver {
 
   // ---------------------------------------------------------------------------------------------
   // Deallocation (called by the heap for every object that dies)
+
+  /** `DeallocationObserver`: a deallocation starts (asked for by collectors that define `onDeallocationStart`). */
+  deallocating(slot: number): void {
+    if (this.heap.flags[slot] & ObjectFlag.gc) this.collector.onDeallocationStart?.(slot, this.frameHeld);
+  }
 
   /** `DeallocationObserver`: the heap reports every object that dies (refcount 0 or collected). */
   deallocate(slot: number): void {

@@ -67,6 +67,12 @@ const MIN_EDGE_CLASS = 2;
 /** Told of each object as it is deallocated, after its outgoing edges were released. */
 export interface DeallocationObserver {
   deallocate(slot: number): void;
+  /**
+   * Called, when `Heap.observeDeallocationStart` is set, as each deallocation starts: the object
+   * has no reference left but still holds its own (CPython's deallocators untrack the object and
+   * run its finalizer before they drop what it references). May run a collection.
+   */
+  deallocating?(slot: number): void;
 }
 
 export class Heap {
@@ -123,7 +129,12 @@ export class Heap {
   /** The event being replayed, stamped into `lastDrop`. */
   now = 0;
 
+  /** Whether `deallocations.deallocating` is called (only the collectors that need it ask). */
+  observeDeallocationStart = false;
+
   private cascadeStack = new Int32Array(256);
+  /** A cascade is running: one started inside it (by a collection run from `deallocating`) needs its own stack. */
+  private cascading = false;
   private clearBuffer = new Int32Array(256);
 
   constructor() {
@@ -248,6 +259,7 @@ export class Heap {
     if (this.programRefs[slot] + this.incomingRefs[slot] !== 0) return;
     // Most objects that die hold no references (strings, ints): no cascade to run.
     if (this.edgeLength[slot] === 0) {
+      if (this.observeDeallocationStart) this.deallocations.deallocating?.(slot);
       this.deallocations.deallocate(slot);
       this.destroySlot(slot);
     } else {
@@ -266,9 +278,13 @@ export class Heap {
     // The per-object position in its edge list lives in `gcRefs`: a dying object is either outside
     // any collection or in the garbage of one that no longer needs its `gcRefs`.
     const cursor = this.gcRefs;
-    let stack = this.cascadeStack;
+    const nested = this.cascading;
+    this.cascading = true;
+    let stack = nested ? new Int32Array(64) : this.cascadeStack;
     let top = 0;
+    const observe = this.observeDeallocationStart;
     stack[top++] = root;
+    if (observe) this.deallocations.deallocating?.(root);
     cursor[root] = this.edgeLength[root];
     // No edge is added while a cascade runs, so the edge array cannot be replaced under us.
     const edges = this.edges;
@@ -281,8 +297,12 @@ export class Heap {
         this.incomingRefs[d]--;
         this.lastDrop[d] = this.now;
         if (this.programRefs[d] + this.incomingRefs[d] === 0) {
-          if (top === stack.length) this.cascadeStack = stack = grown(stack, stack.length * 2);
+          if (top === stack.length) {
+            stack = grown(stack, stack.length * 2);
+            if (!nested) this.cascadeStack = stack;
+          }
           stack[top++] = d;
+          if (observe) this.deallocations.deallocating?.(d);
           cursor[d] = this.edgeLength[d];
         }
       } else {
@@ -292,6 +312,7 @@ export class Heap {
         this.destroySlot(s);
       }
     }
+    this.cascading = nested;
   }
 
   /**

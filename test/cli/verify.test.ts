@@ -46,3 +46,18 @@ describe.skipIf(python === null)('cli verify', () => {
     expect(result.stderr).toContain('the CPython oracle cannot run this trace exactly');
   });
 });
+
+describe('cli verify against CPython 3.14.2 in pyodide', () => {
+  it('runs meta.python 3.14.2 in pyodide when pyenv has no 3.14.2, and the incremental model matches it', async () => {
+    const file = join(tmp, 'random-314.jsonl');
+    writeFileSync(file, traceToString(randomGcTrace(12, { events: 3000, legacyFinalizers: true }), { format: 'memreplay', version: 1, meta: { python: '3.14.2' } }, 'jsonl'));
+    const result = await runCli(['verify', file, '--json']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const verdict = JSON.parse(result.stdout);
+    expect(verdict).toEqual(expect.objectContaining({ match: true, python: '3.14.2', interpreterPath: 'pyodide', policy: 'cpython-3.14.2' }));
+    // The generational model of 3.14.5+ does not reproduce it.
+    const other = await runCli(['verify', file, '--python', 'pyodide', '--policy', 'cpython-3.14']);
+    expect(other.code).toBe(1);
+  }, 60_000);
+});

@@ -16,6 +16,7 @@ export interface TestReplayOptions {
   thresholds?: (number | undefined)[];
   oldObjects?: number;
   markedObjects?: number;
+  builtinContainerSubclasses?: boolean;
   gcOff?: boolean;
   freeLists?: string;
   pool?: PoolPolicy | null;
@@ -45,7 +46,7 @@ export function replayEvents(events: readonly TraceEvent[], options: TestReplayO
   const oldObjects = options.oldObjects ?? 0;
   const result = replayChunks(
     { file: options.file ?? 'test.jsonl', header: { format: 'memreplay', version: 1, meta: {} }, types, sites, chunks: () => chunks },
-    { policy, thresholds: options.thresholds, oldObjects, markedObjects: options.markedObjects, automaticCollection: !options.gcOff, freeLists, pool: options.pool ?? null, diagnostics },
+    { policy, thresholds: options.thresholds, oldObjects, markedObjects: options.markedObjects, builtinContainerSubclasses: options.builtinContainerSubclasses, automaticCollection: !options.gcOff, freeLists, pool: options.pool ?? null, diagnostics },
   );
   const report = buildReport(result, {
     toolVersion: 'test',
