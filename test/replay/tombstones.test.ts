@@ -73,4 +73,30 @@ describe('replay/tombstones', () => {
     expect(tombstones.get(address)).toBeUndefined();
     expect(tombstones.size).toBe(3);
   });
+
+  it('keeps its eviction queue bounded however many ids are remembered and forgotten', () => {
+    const tombstones = new Tombstones(8);
+    let maxQueued = 0;
+    for (let k = 0; k < 100_000; k++) {
+      tombstones.remember(k, { event: k, line: k });
+      if (k % 3 !== 0) tombstones.forgetNumber(k);
+      maxQueued = Math.max(maxQueued, tombstones.queued);
+    }
+    // Forgotten at once: nothing is ever evicted, and the stale records must still go.
+    const forgetful = new Tombstones(8);
+    for (let k = 0; k < 100_000; k++) {
+      forgetful.remember(`id${k}`, { event: k, line: k });
+      forgetful.forgetString(`id${k}`);
+      maxQueued = Math.max(maxQueued, forgetful.queued);
+    }
+    expect(forgetful.size).toBe(0);
+    expect(maxQueued).toBeLessThanOrEqual(2 * 8 + 64 + 1);
+    expect(tombstones.size).toBe(8);
+    // The eight newest ids that were not forgotten are the ones kept.
+    for (let k = 99_999, kept = 0; kept < 8; k--) {
+      if (k % 3 !== 0) continue;
+      expect(tombstones.get(k)).toEqual({ event: k, line: k });
+      kept++;
+    }
+  });
 });
