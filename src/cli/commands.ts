@@ -23,6 +23,7 @@ interface ReplayArgs extends ReportOutputArgs {
   policy?: string;
   threshold?: string;
   'old-objects'?: number;
+  'marked-objects'?: number;
   gc: string;
   pool?: string;
   'pool-param'?: string[];
@@ -37,6 +38,7 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
       .option('policy', { type: 'string', describe: 'collector model, e.g. cpython-3.11, cpython-3.12.1, refcount-only, mark-sweep (default: meta.python, else cpython-3.12); see "memreplay policies"' })
       .option('threshold', { type: 'string', describe: 'gc thresholds "T0,T1,T2" (any may be empty to keep the default), e.g. 10000,10,10' })
       .option('old-objects', { type: 'number', describe: 'GC objects already in the oldest generation at the start (default: meta.oldObjects, else 0)' })
+      .option('marked-objects', { type: 'number', describe: 'cpython-3.14.1-3.14.4: how many of the old objects the interpreter\'s roots reach (default: meta.markedObjects, else all)' })
       .option('gc', { type: 'string', choices: ['on', 'off'], default: 'on', describe: 'off: no automatic collections (gc.collect() in the trace still runs)' })
       .option('pool', { type: 'string', describe: 'allocator model: pymalloc-3.11, pymalloc-3.9, pymalloc-2.7, malloc or none (default: matches the collector\'s Python version)' })
       .option('pool-param', { type: 'string', array: true, describe: 'override an allocator parameter, e.g. pool_size=4096 (repeatable)' })
@@ -57,6 +59,7 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
       policy: args.policy,
       thresholds: args.threshold === undefined ? undefined : parseThresholds(args.threshold),
       oldObjects: args['old-objects'] === undefined ? undefined : parseCount('--old-objects', args['old-objects']),
+      markedObjects: args['marked-objects'] === undefined ? undefined : parseCount('--marked-objects', args['marked-objects']),
       gcOff: args.gc === 'off',
       pool: args.pool,
       poolParams: parsePoolParams(args['pool-param'] ?? []),

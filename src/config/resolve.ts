@@ -21,6 +21,8 @@ export interface ReplayOptions {
   thresholds?: (number | undefined)[];
   /** `--old-objects`. Default: `meta.oldObjects`, else 0. */
   oldObjects?: number;
+  /** `--marked-objects`. Default: `meta.markedObjects`, else all of `oldObjects`. */
+  markedObjects?: number;
   /** `--gc off`. */
   gcOff?: boolean;
   /** `--pool NAME` or "none". Default: the allocator of the collector's Python version. */
@@ -60,7 +62,7 @@ export function resolveConfiguration(options: ReplayOptions, meta: TraceMeta): R
     poolName,
     poolParams: { ...versionParams, ...options.poolParams },
     oldObjects: options.oldObjects ?? (typeof meta.oldObjects === 'number' ? meta.oldObjects : 0),
-    ...(typeof meta.markedObjects === 'number' ? { markedObjects: meta.markedObjects } : {}),
+    ...markedObjectsOf(options.markedObjects ?? meta.markedObjects),
     thresholds: options.thresholds,
     automaticCollection: !options.gcOff,
   };
@@ -77,6 +79,7 @@ export function reportConfig(resolved: ResolvedConfiguration, pool: PoolPolicy |
   return {
     thresholds: policy.module.constraints.tracesCycles ? policy.release.defaultThresholds.map((t, i) => resolved.thresholds?.[i] ?? t) : [],
     oldObjects: resolved.oldObjects,
+    ...markedObjectsOf(resolved.markedObjects),
     automaticCollection: resolved.automaticCollection,
     freeLists: resolved.freeLists.name,
     pool: pool === null ? null : pool.name,
@@ -88,4 +91,9 @@ export function reportConfig(resolved: ResolvedConfiguration, pool: PoolPolicy |
 function policyVersion(policy: ResolvedPolicy, metaPython: unknown): string {
   if (policy.release.minor !== '') return policy.release.minor;
   return typeof metaPython === 'string' ? metaPython : '3.12';
+}
+
+/** `markedObjects` for a configuration, absent when neither the option nor the header gives it. */
+function markedObjectsOf(value: unknown): { markedObjects?: number } {
+  return typeof value === 'number' ? { markedObjects: value } : {};
 }

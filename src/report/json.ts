@@ -43,6 +43,8 @@ export interface ReplayReport {
     tracesCycles: boolean;
     thresholds: number[];
     oldObjects: number;
+    /** `--marked-objects` / `meta.markedObjects`, when given (the 3.14.1–3.14.4 model reads it). */
+    markedObjects?: number;
     automaticCollection: boolean;
     freeLists: string;
     pool: string | null;
@@ -108,6 +110,8 @@ export interface ReportContext {
   config: {
     thresholds: number[];
     oldObjects: number;
+    /** `--marked-objects` / `meta.markedObjects`, when given (the 3.14.1–3.14.4 model reads it). */
+    markedObjects?: number;
     automaticCollection: boolean;
     freeLists: string;
     pool: string | null;

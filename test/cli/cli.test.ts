@@ -113,6 +113,23 @@ describe('cli', () => {
       expect(refcount.config.tracesCycles).toBe(false);
     });
 
+    it('applies --marked-objects to the 3.14.1-3.14.4 model and records it in the report', async () => {
+      // Dropped 2-cycles at threshold 50: the fewer interpreter objects the roots reach, the
+      // smaller the debt each MARK step leaves, and the more increments collect.
+      const events: object[] = [{ op: 'threshold', gen: 0, value: 50 }];
+      for (let i = 0; i < 3000; i++) {
+        const [a, b] = [2 * i, 2 * i + 1];
+        events.push({ op: 'alloc', id: a, type: 'Node', size: 48 }, { op: 'alloc', id: b, type: 'Node', size: 48 }, { op: 'link', src: a, dst: b }, { op: 'link', src: b, dst: a }, { op: 'decref', id: a }, { op: 'decref', id: b });
+      }
+      const trace = join(tmp, 'cycles-314.jsonl');
+      writeFileSync(trace, `${events.map((e) => JSON.stringify(e)).join('\n')}\n`);
+      const run = async (marked: string) => JSON.parse((await runCli(['replay', trace, '--json', '-', '--policy', 'cpython-3.14.2', '--old-objects', '1000', '--marked-objects', marked])).stdout);
+      const [few, all] = [await run('0'), await run('1000')];
+      expect(few.config.markedObjects).toBe(0);
+      expect(all.config.markedObjects).toBe(1000);
+      expect(few.gc.generations[1].collections).toBeGreaterThan(all.gc.generations[1].collections);
+    });
+
     it('fails on an invalid trace with file:line messages, exit 2, and writes nothing', async () => {
       const trace = join(tmp, 'bad.jsonl');
       writeFileSync(trace, ['{"op":"alloc","id":1,"type":"A","size":8}', '{"op":"alloc","id":2,"type":"A","size":"big"}', '{"op":"decref","id":9}', ''].join('\n'));
