@@ -20,7 +20,8 @@
  *   5. startup: `memreplay --version` and `memreplay validate` of a small trace;
  *   6. `memreplay compare` of 8 configurations (2 collectors × 4 generation-0 thresholds) against
  *      the 8 `memreplay replay` runs it stands for, one after the other.
- * Inputs are made by `memreplay generate` (workload `web`) in a temporary directory.
+ * Inputs are made by `memreplay generate` (workload `web`, and `orm` for a trace with string ids
+ * whose collections free many objects) in a temporary directory.
  * Wall times are medians of several runs (`--runs`); the machine's other load shows in them.
  */
 import { spawnSync } from 'node:child_process';
@@ -36,8 +37,8 @@ const REPLAY_ALONE = join(HERE, 'replay-alone.js');
 
 /** Input sizes, in events. */
 const SIZES = {
-  full: { small: 1_000_000, large: 10_000_000, csv: 10_000_000, replayAlone: 2_000_000, jsonParseLines: 2_000_000, compare: 2_000_000 },
-  quick: { small: 100_000, large: 1_000_000, csv: 1_000_000, replayAlone: 500_000, jsonParseLines: 500_000, compare: 500_000 },
+  full: { small: 1_000_000, large: 10_000_000, csv: 10_000_000, replayAlone: 2_000_000, jsonParseLines: 2_000_000, compare: 2_000_000, orm: 1_000_000 },
+  quick: { small: 100_000, large: 1_000_000, csv: 1_000_000, replayAlone: 500_000, jsonParseLines: 500_000, compare: 500_000, orm: 200_000 },
 };
 
 /** Issue 7's targets; checked and printed, never enforced. */
@@ -213,9 +214,9 @@ async function measureCPython(file) {
 // -------------------------------------------------------------------------------------------------
 // Inputs
 
-function generate(workdir, events, format) {
-  const file = join(workdir, `web-${events}.${format}`);
-  if (!existsSync(file)) timeCommand(process.execPath, [join(ROOT, 'bin', 'memreplay.js'), 'generate', '--workload', 'web', '--events', String(events), '--format', format, '-o', file]);
+function generate(workdir, events, format, workload = 'web') {
+  const file = join(workdir, `${workload}-${events}.${format}`);
+  if (!existsSync(file)) timeCommand(process.execPath, [join(ROOT, 'bin', 'memreplay.js'), 'generate', '--workload', workload, '--events', String(events), '--format', format, '-o', file]);
   return file;
 }
 
@@ -234,6 +235,8 @@ async function measureCheckout(root, inputs, sizes, options, log) {
   results.csv = measureReplay(root, inputs.csv, sizes.csv, options.runs);
   log(`  replay ${inputs.small} ...`);
   results.jsonlSmall = measureReplay(root, inputs.small, sizes.small, options.runs);
+  log(`  replay ${inputs.orm} ...`);
+  results.orm = measureReplay(root, inputs.orm, sizes.orm, options.runs);
   log(`  replay alone (${sizes.replayAlone} events decoded beforehand) ...`);
   results.replayAlone = measureReplayAlone(root, inputs.replayAlone);
   log(`  compare, ${COMPARE_REPLAYS.length} configurations, and as many replays of ${inputs.compare} ...`);
@@ -282,6 +285,7 @@ function rowsOf(label, r, t) {
     ...(r.jsonlOneCore === undefined ? [] : [[`replay web ${r.jsonlOneCore.events / 1e6}M .jsonl, pinned to one core`, millions(r.jsonlOneCore.eventsPerSecond), `${r.jsonlOneCore.ms} ms`, '']]),
     [`replay web ${r.csv.events / 1e6}M .csv (whole process)`, millions(r.csv.eventsPerSecond), `${r.csv.ms} ms`, `>= ${millions(TARGETS.csvEventsPerSecond)} ${mark(t.met.csv)}`],
     [`replay web ${r.jsonlSmall.events / 1e6}M .jsonl (whole process)`, millions(r.jsonlSmall.eventsPerSecond), `${r.jsonlSmall.ms} ms`, ''],
+    ...(r.orm === undefined ? [] : [[`replay orm ${r.orm.events / 1e6}M .jsonl (string ids, collector-heavy)`, millions(r.orm.eventsPerSecond), `${r.orm.ms} ms`, '']]),
     [`replay alone, ${r.replayAlone.events / 1e6}M events: warm median`, millions(r.replayAlone.warmMedianEventsPerSecond), `${r.replayAlone.warmMedianMs} ms`, `>= ${millions(TARGETS.replayAloneEventsPerSecond)} ${mark(t.met.replayAlone)}`],
     ['replay alone: warm best / first (cold) run', `${millions(r.replayAlone.warmBestEventsPerSecond)} / ${millions(r.replayAlone.coldEventsPerSecond)}`, `${r.replayAlone.coldMs} ms cold`, ''],
     [`peak RSS ${r.jsonlSmall.events / 1e6}M → ${r.jsonl.events / 1e6}M events`, `${mib(r.rss.smallBytes)} → ${mib(r.rss.largeBytes)}`, `×${r.rss.growth}`, `<= ×${TARGETS.rssGrowth} ${mark(t.met.rssGrowth)}, <= ${mib(TARGETS.rssLargeBytes)} ${mark(t.met.rssLarge)}`],
@@ -316,6 +320,7 @@ async function main() {
       csv: generate(workdir, sizes.csv, 'csv'),
       replayAlone: generate(workdir, sizes.replayAlone, 'jsonl'),
       compare: generate(workdir, sizes.compare, 'jsonl'),
+      orm: generate(workdir, sizes.orm, 'jsonl', 'orm'),
     };
     log('baselines ...');
     const catMs = median(Array.from({ length: options.runs }, () => timeCommand('cat', [inputs.large])));
