@@ -19,7 +19,7 @@ import { TraceError } from '../errors.js';
 import { FreeLists, isGcKind, TypeKind, typeKindOf, type FreeListConfig, type TypeKindCode } from '../pool/free-list.js';
 import type { PoolPolicy } from '../pool/pool.js';
 import type { Diagnostics } from '../trace/diagnostics.js';
-import { AllocFlag, Finalizer, Op, OP_COUNT, OP_NAMES, type EventChunk, type StringTable } from '../trace/types.js';
+import { AllocFlag, Finalizer, HEX_ID_KEY_LIMIT, Op, OP_COUNT, OP_NAMES, objectIdOf, type EventChunk, type StringTable } from '../trace/types.js';
 import { AllocationGroups } from './groups.js';
 import { Heap, ObjectFlag, type DeallocationObserver, type ListId } from './heap.js';
 import { NumericIdMap } from './id-map.js';
@@ -70,6 +70,8 @@ export class ReplayEngine implements CollectorHost, DeallocationObserver {
   events = 0;
 
   private readonly numericIds = new NumericIdMap();
+  /** Hex address ids ("0x7f3a00000010"), by address (see `EventChunk`). */
+  private readonly addressIds = new NumericIdMap();
   private readonly stringIds = new Map<string, number>();
   private typeKinds = new Int8Array(64).fill(-1);
 
@@ -206,11 +208,13 @@ export class ReplayEngine implements CollectorHost, DeallocationObserver {
     if (finalizer === Finalizer.del) objectFlags |= ObjectFlag.finalizerDel;
     else if (finalizer === Finalizer.legacy) objectFlags |= ObjectFlag.finalizerLegacy;
     const size = chunk.arg[i];
-    const idString = key < 0 ? chunk.strings[-key - 1] : undefined;
+    // A hex address id is a number here (see `EventChunk`), kept apart from integer ids.
+    const idString = key < 0 && key > HEX_ID_KEY_LIMIT ? chunk.strings[-key - 1] : undefined;
     const group = this.groups.groupOf(typeId, chunk.site[i]);
-    const slot = heap.createObject(key < 0 ? NaN : key, idString, group, kind, size, objectFlags);
+    const slot = heap.createObject(idString === undefined ? key : NaN, idString, group, kind, size, objectFlags);
     if (idString === undefined) {
-      this.numericIds.set(key, slot);
+      if (key >= 0) this.numericIds.set(key, slot);
+      else this.addressIds.set(HEX_ID_KEY_LIMIT - key, slot);
       this.tombstones.forgetNumber(key);
     } else {
       this.stringIds.set(idString, slot);
@@ -335,7 +339,8 @@ export class ReplayEngine implements CollectorHost, DeallocationObserver {
     this.stats.onDeallocate(slot, byCollector);
     const idNumber = heap.idNumber[slot];
     if (!Number.isNaN(idNumber)) {
-      this.numericIds.delete(idNumber);
+      if (idNumber >= 0) this.numericIds.delete(idNumber);
+      else this.addressIds.delete(HEX_ID_KEY_LIMIT - idNumber);
       if (byCollector) this.remember(idNumber);
     } else {
       const idString = heap.idStrings.get(slot) as string;
@@ -372,6 +377,7 @@ export class ReplayEngine implements CollectorHost, DeallocationObserver {
 
   private slotOf(key: number): number {
     if (key >= 0) return this.numericIds.get(key);
+    if (key <= HEX_ID_KEY_LIMIT) return this.addressIds.get(HEX_ID_KEY_LIMIT - key);
     const slot = this.stringIds.get(this.chunk!.strings[-key - 1]);
     return slot === undefined ? -1 : slot;
   }
@@ -384,9 +390,10 @@ export class ReplayEngine implements CollectorHost, DeallocationObserver {
 
   /** Reports the event as touching a dead or unknown object; returns -1. */
   private rejectNotAlive(key: number, field: string): number {
-    const id = key >= 0 ? key : this.chunk!.strings[-key - 1];
+    const id = objectIdOf(this.chunk!, key);
     const shown = typeof id === 'string' ? JSON.stringify(id) : String(id);
-    const freed = this.tombstones.get(id);
+    // Tombstones of hex address ids are kept under their key, as the heap keeps the id.
+    const freed = this.tombstones.get(key <= HEX_ID_KEY_LIMIT ? key : id);
     if (freed !== undefined) {
       const where = freed.line > 0 ? `${this.config.file}:${freed.line}` : this.config.file;
       this.reject(

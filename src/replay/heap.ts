@@ -24,6 +24,7 @@
  * - an edge `s → d` is stored once per `link`, and counted once in `incomingRefs[d]`.
  */
 import { ensureLength, grown } from '../typed-arrays.js';
+import { hexIdOf } from '../trace/types.js';
 
 /** The lists a collector can keep objects on. Values are header slots. */
 export const List = {
@@ -98,7 +99,10 @@ export class Heap {
   block = new Int32Array(0);
   /** Event index at which a reference to the object was last dropped. */
   lastDrop = new Float64Array(0);
-  /** The id the trace uses: a number, or NaN when `idStrings` holds a string id for the slot. */
+  /**
+   * The id the trace uses: a number; a hex address id as its key (negative, see `EventChunk`); or
+   * NaN when `idStrings` holds a string id for the slot.
+   */
   idNumber = new Float64Array(0);
   /** String ids by slot (a `Map`: string ids are the exception, and slots are dense integers). */
   readonly idStrings = new Map<number, string>();
@@ -242,7 +246,9 @@ export class Heap {
 
   /** The id the trace gave the object in `slot`. */
   idOf(slot: number): number | string {
-    return Number.isNaN(this.idNumber[slot]) ? (this.idStrings.get(slot) as string) : this.idNumber[slot];
+    const id = this.idNumber[slot];
+    if (Number.isNaN(id)) return this.idStrings.get(slot) as string;
+    return id >= 0 ? id : hexIdOf(id);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import type { Diagnostics } from './diagnostics.js';
 import { TraceError } from '../errors.js';
 import { eventValidators } from './schema.js';
 import type { EventValidators } from './schema.js';
-import { AllocFlag, CHUNK_ROWS, Finalizer, Op, createChunk, isOpName } from './types.js';
+import { AllocFlag, CHUNK_ROWS, Finalizer, Op, createChunk, hexIdKeyOf, hexIdKeyOfBytes, isOpName } from './types.js';
 import type { EventChunk, ObjectId, StringTable, TraceEvent } from './types.js';
 import { NOT_PRESCANNED } from './prescanned.js';
 import type { PrescannedLines } from './prescanned.js';
@@ -207,7 +207,7 @@ export class ChunkWriter {
   /** The columns of a scanned event's row other than op, time and line. */
   private fillScannedRow(chunk: EventChunk, row: number, event: ScannedEvent, bytes: Buffer): void {
     const op = event.op;
-    chunk.obj[row] = event.objStart < 0 ? event.objValue : this.keyOf(bytes.toString('latin1', event.objStart, event.objEnd));
+    chunk.obj[row] = event.objStart < 0 ? event.objValue : this.keyOfBytes(bytes, event.objStart, event.objEnd);
     if (op === Op.alloc) {
       chunk.arg[row] = event.argValue;
       chunk.aux[row] = this.typeInterner.intern(bytes, event.typeStart, event.typeEnd);
@@ -216,7 +216,7 @@ export class ChunkWriter {
     } else if (op === Op.resize) {
       chunk.arg[row] = event.argValue;
     } else if (op === Op.link || op === Op.unlink) {
-      chunk.arg[row] = event.argStart < 0 ? event.argValue : this.keyOf(bytes.toString('latin1', event.argStart, event.argEnd));
+      chunk.arg[row] = event.argStart < 0 ? event.argValue : this.keyOfBytes(bytes, event.argStart, event.argEnd);
     }
   }
 
@@ -297,8 +297,8 @@ export class ChunkWriter {
         const siteId = lines.siteId[j];
         site[r] = siteId < 0 ? -1 : this.siteOfWorkerId(siteId, bytes, lines.siteStart[j], lines.siteEnd[j]);
       }
-      if (objStart[j] >= 0) chunk.obj[r] = this.keyOf(bytes.toString('latin1', objStart[j], lines.objEnd[j]));
-      if (argStart[j] >= 0) chunk.arg[r] = this.keyOf(bytes.toString('latin1', argStart[j], lines.argEnd[j]));
+      if (objStart[j] >= 0) chunk.obj[r] = this.keyOfBytes(bytes, objStart[j], lines.objEnd[j]);
+      if (argStart[j] >= 0) chunk.arg[r] = this.keyOfBytes(bytes, argStart[j], lines.argEnd[j]);
     }
   }
 
@@ -384,11 +384,19 @@ export class ChunkWriter {
     this.localStrings = new Map();
   }
 
-  /** The column value of an object id (see `EventChunk`): the integer, or -(string index + 1). */
+  /** The column value of an object id (see `EventChunk`): the integer, a hex address key, or -(string index + 1). */
   private keyOf(id: ObjectId): number {
     if (typeof id === 'number') return id;
     const asInteger = canonicalIntegerOf(id);
-    return asInteger >= 0 ? asInteger : -(this.localStringIndex(id) + 1);
+    if (asInteger >= 0) return asInteger;
+    const hexKey = hexIdKeyOf(id);
+    return hexKey !== 0 ? hexKey : -(this.localStringIndex(id) + 1);
+  }
+
+  /** `keyOf` for a string id the fast path found at `start`..`end`: an address makes no string. */
+  private keyOfBytes(bytes: Buffer, start: number, end: number): number {
+    const hexKey = hexIdKeyOfBytes(bytes, start, end);
+    return hexKey !== 0 ? hexKey : this.keyOf(bytes.toString('latin1', start, end));
   }
 
   private localStringIndex(text: string): number {

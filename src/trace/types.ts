@@ -129,7 +129,10 @@ export class StringTable {
  * Object keys (`obj`, and `arg` of link/unlink): a non-negative integer id is stored as itself; a
  * string id is stored as `-(k + 1)` where `k` indexes `strings`. Strings that spell a canonical
  * non-negative integer ("12") are decoded as that integer, so that CSV (where every cell is text)
- * and JSON agree on which object an id names.
+ * and JSON agree on which object an id names. Strings that spell an address in canonical hex
+ * ("0x7f3a00000010": lowercase, no leading zero, at most 13 digits) are stored as
+ * `HEX_ID_KEY_LIMIT - address` (at most -2^52, below every string index): a number, not a string,
+ * through decoding and replay (`hexIdKeyOf`, `objectIdOf` gives the string back).
  *
  * Column meaning by op:
  * | op              | obj      | arg               | aux        | site       | flags        |
@@ -181,7 +184,45 @@ export function createChunk(capacity: number, firstIndex: number): EventChunk {
   };
 }
 
+/** Keys at or below this are hex address ids (see `EventChunk`): `HEX_ID_KEY_LIMIT - address`. */
+export const HEX_ID_KEY_LIMIT = -(2 ** 52);
+
+/** Most hex digits an address id stored as a key may have: 13 digits are 52 bits. */
+const MAX_HEX_ID_DIGITS = 13;
+
+/**
+ * The key of a string id, given as the bytes `start`..`end`, that spells an address in canonical
+ * hex; 0 when it does not (0 is never such a key). The fast path calls it for every string id.
+ */
+export function hexIdKeyOfBytes(bytes: Uint8Array, start: number, end: number): number {
+  const digits = end - start - 2;
+  if (digits < 1 || digits > MAX_HEX_ID_DIGITS || bytes[start] !== 0x30 || bytes[start + 1] !== 0x78) return 0;
+  if (digits > 1 && bytes[start + 2] === 0x30) return 0;
+  let address = 0;
+  for (let i = start + 2; i < end; i++) {
+    const c = bytes[i];
+    let digit: number;
+    if (c >= 0x30 && c <= 0x39) digit = c - 0x30;
+    else if (c >= 0x61 && c <= 0x66) digit = c - 0x57;
+    else return 0;
+    address = address * 16 + digit;
+  }
+  return HEX_ID_KEY_LIMIT - address;
+}
+
+/** `hexIdKeyOfBytes` for a string id (the general path). */
+export function hexIdKeyOf(text: string): number {
+  if (text.length > MAX_HEX_ID_DIGITS + 2 || !/^0x[0-9a-f]+$/.test(text)) return 0;
+  return hexIdKeyOfBytes(Buffer.from(text, 'latin1'), 0, text.length);
+}
+
+/** The id a hex address key stands for. */
+export function hexIdOf(key: number): string {
+  return `0x${(HEX_ID_KEY_LIMIT - key).toString(16)}`;
+}
+
 /** Resolves an object key of a chunk back to the id written in the trace. */
 export function objectIdOf(chunk: EventChunk, key: number): ObjectId {
-  return key >= 0 ? key : chunk.strings[-key - 1];
+  if (key >= 0) return key;
+  return key <= HEX_ID_KEY_LIMIT ? hexIdOf(key) : chunk.strings[-key - 1];
 }

@@ -39,6 +39,20 @@ describe('replay/engine', () => {
       expect(report.memory.allocated.objects).toBe(4);
     });
 
+    it('keeps hex address ids apart from integers and from other spellings, and names them as written', () => {
+      // "0x10" is held as a number (see EventChunk), but it is not object 16, nor "0x010".
+      const trace = [ev.alloc('0x10'), ev.alloc(16), ev.alloc('0x010'), ev.alloc('0X10'), ev.link('0x10', 16), ev.decref(16)];
+      const { report } = replayEvents(trace);
+      expect(report.memory.live.objects).toBe(4);
+      expect(errorsOf(() => replayEvents([...trace, ev.decref(16)]))).toEqual([
+        'test.jsonl:7: event 6 (decref): "id": the program holds no reference to object 16 ("Node") (its 1 reference comes from other objects)',
+      ]);
+      expect(errorsOf(() => replayEvents([ev.alloc('0x7f3a00000010'), ev.decref('0x7f3a00000010'), ev.incref('0x7f3a00000010')]))[0]).toContain('object "0x7f3a00000010" is not alive');
+      // Freed by the collector: the message names the id as the trace wrote it, and the collection.
+      const cycle = [ev.alloc('0xa0'), ev.alloc('0xb0'), ev.link('0xa0', '0xb0'), ev.link('0xb0', '0xa0'), ev.decref('0xa0'), ev.decref('0xb0'), ev.collect(), ev.incref('0xa0')];
+      expect(errorsOf(() => replayEvents(cycle))[0]).toContain('object "0xa0" was freed as unreachable cyclic garbage by the collection at event 6');
+    });
+
     it('frees a ten-million-long chain iteratively, without overflowing the stack', () => {
       // alloc 0; then for each i: alloc i, link i-1 → i, decref i; finally decref 0.
       const n = 10_000_000;

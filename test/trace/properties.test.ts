@@ -30,6 +30,10 @@ const objectId: fc.Arbitrary<number | string> = fc.oneof(
   fc.maxSafeNat(),
   dangerous,
   fc.constantFrom('0', '12', '012', '9007199254740991', '9007199254740992', '-1', '1e3'),
+  // Hex addresses, canonical (held as numbers) and not (held as strings): leading zeros,
+  // uppercase, more than 13 digits, no digits.
+  fc.bigInt({ min: 0n, max: 2n ** 56n }).map((n) => `0x${n.toString(16)}`),
+  fc.constantFrom('0x0', '0x00', '0x010', '0x7F3A', '0x', '0xfffffffffffff', '0x10000000000000', '0x7f3a00000010 ', 'x7f'),
   text(1, 12),
 );
 const label = fc.oneof(dangerous, text(0, 16));
