@@ -350,7 +350,7 @@ export class ReplayEngine implements CollectorHost, DeallocationObserver {
   }
 
   private remember(id: number | string): void {
-    this.tombstones.remember(id, { event: this.collectingAt, line: this.collectingLine });
+    this.tombstones.remember(id, this.collectingAt, this.collectingLine);
   }
 
   // ---------------------------------------------------------------------------------------------

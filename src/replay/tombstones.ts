@@ -3,11 +3,15 @@
  * touches one, the message says which collection freed it (the trace then contradicts the model).
  *
  * Bounded: the oldest of `capacity` entries is forgotten first. An id allocated again is
- * forgotten at once, and that check runs on every allocation, so numeric ids also go through a
- * counting filter (entries per hash bucket) in front of the `Map`: most allocations reuse no id
- * the collector freed, and one typed-array read rules that out without a hash lookup of a double
- * (which cost a fifth of the replay's allocation path on address-like ids).
+ * forgotten at once. Both happen on hot paths (a collection may free hundreds of thousands of
+ * objects, and every allocation forgets its id), so the entries live in typed arrays: a ring in
+ * the order ids were remembered, with forgotten entries left as holes, and indexes from id to
+ * ring position (`NumericIdMap`s for numeric ids, a `Map` for string ids). A `Map` of all entries
+ * cost a third of the replay of a trace whose collections freed many objects: its number keys
+ * beyond small integers are boxed, and finding its oldest key walks the deleted ones first.
  */
+
+import { NumericIdMap } from './id-map.js';
 
 /** Where an object was freed: the collection's event index and the trace line of that event. */
 export interface Tombstone {
@@ -15,97 +19,147 @@ export interface Tombstone {
   line: number;
 }
 
-const FILTER_BITS = 17;
-const FILTER_MASK = (1 << FILTER_BITS) - 1;
-
-/** The filter bucket of a numeric id (exact integers below 2^53; both 32-bit halves are mixed). */
-function bucketOf(id: number): number {
-  const low = id >>> 0;
-  const high = (id / 4294967296) >>> 0;
-  return (Math.imul(low ^ (low >>> 16) ^ high, 0x45d9f3b) >>> (32 - FILTER_BITS)) & FILTER_MASK;
-}
-
 export class Tombstones {
-  /** Each remembered id's tombstone and the sequence number of its first `remember`. */
-  private readonly entries = new Map<number | string, { tombstone: Tombstone; sequence: number }>();
-  /** Entries with a numeric id, per `bucketOf` (never below the true count: no false negative). */
-  private readonly filter = new Uint32Array(1 << FILTER_BITS);
-  /**
-   * The ids remembered, oldest first from `head` (id and sequence number): the eviction order. A
-   * record whose id was forgotten since (or forgotten and remembered anew) is stale and skipped. The oldest
-   * entry is not found with `entries.keys().next()`: after many deletions V8 walks every deleted
-   * slot at the front of the map's table on each call (a 1M-event trace with 150k collected
-   * objects spent 2.7 s there).
-   */
-  private queueIds: (number | string)[] = [];
-  private queueSequences: number[] = [];
+  /** Ring positions: twice the capacity, so that holes are compacted away at most once per `capacity` insertions. */
+  private readonly ringSize: number;
+  /** Numeric id of each ring entry (NaN for a string id, then in `ringStrings`). */
+  private ringIds: Float64Array;
+  private ringStrings: (string | undefined)[];
+  private ringEvents: Float64Array;
+  private ringLines: Float64Array;
+  /** 1 for an entry still remembered, 0 for a hole. */
+  private ringLive: Uint8Array;
+  /** Oldest and next ring positions, as counters (position = counter % ringSize). */
   private head = 0;
-  private nextSequence = 0;
+  private tail = 0;
+  private count = 0;
+  /** Ring position by id: ids >= 0, ids < 0 (negated: hex address keys), string ids. */
+  private byId = new NumericIdMap();
+  private byNegatedId = new NumericIdMap();
+  private byString = new Map<string, number>();
 
-  constructor(private readonly capacity: number) {}
+  constructor(private readonly capacity: number) {
+    this.ringSize = 2 * Math.max(1, capacity);
+    this.ringIds = new Float64Array(this.ringSize);
+    this.ringStrings = new Array<string | undefined>(this.ringSize).fill(undefined);
+    this.ringEvents = new Float64Array(this.ringSize);
+    this.ringLines = new Float64Array(this.ringSize);
+    this.ringLive = new Uint8Array(this.ringSize);
+  }
 
   get size(): number {
-    return this.entries.size;
+    return this.count;
   }
 
-  /** Records the eviction queue holds, stale and evicted ones included: at most 2 × capacity + 64 (bounded memory). */
+  /** Ring positions in use, holes included: at most twice the capacity (bounded memory). */
   get queued(): number {
-    return this.queueIds.length;
+    return this.tail - this.head;
   }
 
-  remember(id: number | string, tombstone: Tombstone): void {
+  /** Remembers that `id` was freed by the collection of `event` (trace line `line`). */
+  remember(id: number | string, event: number, line: number): void {
     // Remembered again: a new tombstone, the same age (as a Map keeps a key's place on `set`).
-    const existing = this.entries.get(id);
-    if (existing !== undefined) {
-      existing.tombstone = tombstone;
+    const existing = this.positionOf(id);
+    if (existing >= 0) {
+      this.ringEvents[existing] = event;
+      this.ringLines[existing] = line;
       return;
     }
-    if (this.entries.size >= this.capacity) this.evictOldest();
-    if (typeof id === 'number') this.filter[bucketOf(id)]++;
-    const sequence = this.nextSequence++;
-    this.entries.set(id, { tombstone, sequence });
-    this.queueIds.push(id);
-    this.queueSequences.push(sequence);
-    // Records before `head` and stale ones are dropped once they outnumber the live entries:
-    // memory stays bounded.
-    if (this.queueIds.length > 2 * this.capacity + 64) this.compact();
+    if (this.count >= this.capacity) this.evictOldest();
+    if (this.tail - this.head === this.ringSize) this.compact();
+    const position = this.tail % this.ringSize;
+    this.tail++;
+    if (typeof id === 'number') {
+      this.ringIds[position] = id;
+      this.ringStrings[position] = undefined;
+      if (id >= 0) this.byId.set(id, position);
+      else this.byNegatedId.set(-id, position);
+    } else {
+      this.ringIds[position] = NaN;
+      this.ringStrings[position] = id;
+      this.byString.set(id, position);
+    }
+    this.ringEvents[position] = event;
+    this.ringLines[position] = line;
+    this.ringLive[position] = 1;
+    this.count++;
   }
 
   /** Forgets a numeric id (its object was allocated again). */
   forgetNumber(id: number): void {
-    if (this.filter[bucketOf(id)] !== 0) this.delete(id);
+    if (this.count === 0) return;
+    const position = id >= 0 ? this.byId.get(id) : this.byNegatedId.get(-id);
+    if (position >= 0) this.remove(position);
   }
 
   /** Forgets a string id. */
   forgetString(id: string): void {
-    if (this.entries.size > 0) this.entries.delete(id);
+    if (this.count === 0) return;
+    const position = this.byString.get(id);
+    if (position !== undefined) this.remove(position);
   }
 
   get(id: number | string): Tombstone | undefined {
-    return this.entries.get(id)?.tombstone;
+    const position = this.positionOf(id);
+    return position < 0 ? undefined : { event: this.ringEvents[position], line: this.ringLines[position] };
+  }
+
+  private positionOf(id: number | string): number {
+    if (typeof id === 'string') return this.byString.get(id) ?? -1;
+    return id >= 0 ? this.byId.get(id) : this.byNegatedId.get(-id);
+  }
+
+  /** Takes the entry at `position` out of the indexes and leaves a hole in the ring. */
+  private remove(position: number): void {
+    const id = this.ringIds[position];
+    if (Number.isNaN(id)) this.byString.delete(this.ringStrings[position] as string);
+    else if (id >= 0) this.byId.delete(id);
+    else this.byNegatedId.delete(-id);
+    this.ringStrings[position] = undefined;
+    this.ringLive[position] = 0;
+    this.count--;
   }
 
   private evictOldest(): void {
-    while (this.head < this.queueIds.length) {
-      const id = this.queueIds[this.head];
-      const sequence = this.queueSequences[this.head];
+    while (this.head < this.tail) {
+      const position = this.head % this.ringSize;
       this.head++;
-      if (this.entries.get(id)?.sequence === sequence) {
-        this.delete(id);
+      if (this.ringLive[position]) {
+        this.remove(position);
         return;
       }
     }
   }
 
-  /** Rebuilds the queue from the live entries, oldest first. */
+  /** Moves the remembered entries, oldest first, to the start of fresh arrays, dropping the holes. */
   private compact(): void {
-    const live = [...this.entries].sort((a, b) => a[1].sequence - b[1].sequence);
-    this.queueIds = live.map(([id]) => id);
-    this.queueSequences = live.map(([, entry]) => entry.sequence);
+    const size = this.ringSize;
+    const ids = new Float64Array(size);
+    const strings = new Array<string | undefined>(size).fill(undefined);
+    const events = new Float64Array(size);
+    const lines = new Float64Array(size);
+    const live = new Uint8Array(size);
+    let next = 0;
+    for (let counter = this.head; counter < this.tail; counter++) {
+      const from = counter % size;
+      if (!this.ringLive[from]) continue;
+      ids[next] = this.ringIds[from];
+      strings[next] = this.ringStrings[from];
+      events[next] = this.ringEvents[from];
+      lines[next] = this.ringLines[from];
+      live[next] = 1;
+      const id = ids[next];
+      if (Number.isNaN(id)) this.byString.set(strings[next] as string, next);
+      else if (id >= 0) this.byId.set(id, next);
+      else this.byNegatedId.set(-id, next);
+      next++;
+    }
+    this.ringIds = ids;
+    this.ringStrings = strings;
+    this.ringEvents = events;
+    this.ringLines = lines;
+    this.ringLive = live;
     this.head = 0;
-  }
-
-  private delete(id: number | string): void {
-    if (this.entries.delete(id) && typeof id === 'number') this.filter[bucketOf(id)]--;
+    this.tail = next;
   }
 }
