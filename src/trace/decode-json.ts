@@ -15,7 +15,9 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { EventSink } from './encode.js';
-import { MAX_EVENT_BYTES, formatBytes } from './source.js';
+import { scanJsonLine } from './scan-json.js';
+import { ScannedEvent } from './scanned-event.js';
+import { MAX_EVENT_BYTES, SCAN_SLACK_BYTES, formatBytes } from './source.js';
 import type { TraceDecoder } from './source.js';
 import type { TraceHeader, TraceMeta } from './types.js';
 
@@ -293,6 +295,8 @@ export interface JsonDocumentOptions {
   eventsBeforeHeader: 'rescan' | 'buffer';
   /** The header found by a first pass; the second pass then streams events at once. */
   knownHeader?: TraceHeader;
+  /** False reads every event on the general path (to check the fast path against it). Default: true. */
+  fastPath?: boolean;
 }
 
 export class JsonDocumentDecoder implements TraceDecoder {
@@ -317,6 +321,8 @@ export class JsonDocumentDecoder implements TraceDecoder {
   private deepest = 0;
   private inString = false;
   private escaped = false;
+  /** The fast path's scratch (`writeScanned`). */
+  private readonly scanned = new ScannedEvent();
 
   // The document object. Null-prototype records: keys such as `__proto__` are plain data here.
   private key = '';
@@ -508,6 +514,28 @@ export class JsonDocumentDecoder implements TraceDecoder {
     return true;
   }
 
+  /**
+   * The fast path for an event that lies whole in this buffer, on one line: the JSON Lines
+   * scanners (scan-json.ts) read it, and it is written without `JSON.parse` or a validator call,
+   * exactly as the general path would write it. They want the line's LF right after its `}`, so
+   * the byte after the event (`,`, `]`, a space or a line end) reads as one for the call: the
+   * buffer is ours, and the byte is put back before anything else reads it. Returns false,
+   * writing nothing, for an event they leave to the general path, which then also reports what
+   * is wrong with it.
+   */
+  private writeScanned(buffer: Buffer, start: number, end: number): boolean {
+    if (end - start > MAX_EVENT_BYTES || end + SCAN_SLACK_BYTES > buffer.length) return false;
+    const after = buffer[end];
+    buffer[end] = NEWLINE;
+    let lineFeed: number;
+    try {
+      lineFeed = scanJsonLine(buffer, start, end + 1, this.scanned);
+    } finally {
+      buffer[end] = after;
+    }
+    return lineFeed === end && this.sink.writer.writeScanned(this.scanned, buffer, this.nextIndex, this.captureLine);
+  }
+
   /** Saves the part of an open value that lies in the buffer about to be released. */
   private keepPiece(piece: Buffer): void {
     if (this.skipEvents && this.capture === Capture.event) return;
@@ -524,6 +552,11 @@ export class JsonDocumentDecoder implements TraceDecoder {
     const kind = this.capture;
     this.capture = Capture.none;
     if (kind === Capture.event && this.skipEvents) {
+      this.nextIndex++;
+      this.state = State.eventsNext;
+      return;
+    }
+    if (kind === Capture.event && this.options.fastPath !== false && this.pieces.length === 0 && !this.overLimit && this.deepest <= 1 && this.writeScanned(buffer, start, end)) {
       this.nextIndex++;
       this.state = State.eventsNext;
       return;

@@ -204,6 +204,21 @@ export class ChunkWriter {
     return written;
   }
 
+  /**
+   * Writes one event the fast path scanned (an element of a JSON document) as event `index`, from
+   * line `line`: the row `write` would write for it. Returns false, writing nothing, when its
+   * timestamp goes backwards (the general path then reports it).
+   */
+  writeScanned(event: ScannedEvent, bytes: Buffer, index: number, line: number): boolean {
+    const time = event.time;
+    // NaN (no `t`) compares false.
+    if (time < this.lastTime) return false;
+    const row = this.openRow(index);
+    this.fillScannedRow(this.backing as EventChunk, row, event, bytes);
+    this.closeRow(row, event.op, time, line, index);
+    return true;
+  }
+
   /** The columns of a scanned event's row other than op, time and line. */
   private fillScannedRow(chunk: EventChunk, row: number, event: ScannedEvent, bytes: Buffer): void {
     const op = event.op;

@@ -114,7 +114,7 @@ interface DecoderContext {
 /** The decoder of each encoding. */
 const DECODERS = {
   jsonl: (sink, context) => new JsonLinesDecoder(sink, context.fastPath),
-  json: (sink, context) => new JsonDocumentDecoder(sink, { eventsBeforeHeader: context.rereadable ? 'rescan' : 'buffer', knownHeader: context.knownHeader }),
+  json: (sink, context) => new JsonDocumentDecoder(sink, { eventsBeforeHeader: context.rereadable ? 'rescan' : 'buffer', knownHeader: context.knownHeader, fastPath: context.fastPath }),
   csv: (sink, context) => new CsvDecoder(sink, context.fastPath),
 } satisfies Record<TraceEncoding, (sink: EventSink, context: DecoderContext) => TraceDecoder>;
 

@@ -269,6 +269,12 @@ async function decodeObservably(bytes: Buffer, file: string, fastPath: boolean, 
   }
 }
 
+/** Decodes `bytes` with the fast path and without it, and expects everything observable to agree. */
+async function expectSameWithoutFastPath(bytes: Buffer, file: string, mode: { lenient: boolean; maxErrors: number; chunkRows: number; pieceBytes: number }): Promise<void> {
+  const fast = await decodeObservably(bytes, file, true, mode);
+  expect(fast).toEqual(await decodeObservably(bytes, file, false, mode));
+}
+
 function columnsOf(chunk: EventChunk): unknown {
   const { op, obj, arg, aux, site, flags, time, line, length, firstIndex, strings } = chunk;
   return { op: [...op], obj: [...obj], arg: [...arg], aux: [...aux], site: [...site], flags: [...flags], time: [...time], line: [...line], length, firstIndex, strings: [...strings] };
@@ -285,6 +291,18 @@ const decodeMode = fc.record({
 
 /** Events with non-decreasing timestamps on some, and now and then one that goes back in time. */
 const timeSteps = fc.array(fc.oneof({ weight: 6, arbitrary: fc.nat({ max: 5 }) }, { weight: 1, arbitrary: fc.constant(-3) }), { minLength: 30, maxLength: 30 });
+
+/**
+ * Gives the events that carry no `t` of their own a timestamp now and then, going back in time
+ * sometimes, so that the time-order check is exercised on both paths.
+ */
+function withTimes(eventLines: string[], steps: number[]): string[] {
+  let time = 100;
+  return eventLines.map((line, i) => {
+    time += steps[i];
+    return steps[i] % 2 === 0 && line.endsWith('}') && !line.includes('"t"') ? `${line.slice(0, -1)},"t":${time}}` : line;
+  });
+}
 
 /** Byte arrays for single-line checks: the line, its LF, and the slack the splitter guarantees. */
 function lineBuffer(line: string): { bytes: Buffer; end: number } {
@@ -458,23 +476,40 @@ describe('trace/fast path', () => {
       const lines = { total: 0 };
       await fc.assert(
         fc.asyncProperty(fc.array(jsonLine, { maxLength: 30 }), timeSteps, fc.boolean(), decodeMode, async (eventLines, steps, withHeader, mode) => {
-          // Give the events that carry no `t` of their own a timestamp now and then, going back in
-          // time sometimes, so that the time-order check is exercised on both paths.
-          let time = 100;
-          const timed = eventLines.map((line, i) => {
-            time += steps[i];
-            return steps[i] % 2 === 0 && line.endsWith('}') && !line.includes('"t"') ? `${line.slice(0, -1)},"t":${time}}` : line;
-          });
+          const timed = withTimes(eventLines, steps);
           const header = withHeader ? ['{"format":"memreplay","version":1,"meta":{"python":"3.12.1"}}'] : [];
           const bytes = Buffer.from(`${[...header, ...timed].join('\n')}\n`);
-          const fast = await decodeObservably(bytes, 't.jsonl', true, mode);
-          const general = await decodeObservably(bytes, 't.jsonl', false, mode);
-          expect(fast).toEqual(general);
+          await expectSameWithoutFastPath(bytes, 't.jsonl', mode);
           lines.total += timed.length;
         }),
         { numRuns: 400 },
       );
       expect(fastRows.rows / lines.total).toBeGreaterThan(0.2);
+    });
+
+    it('JSON documents: gives the same chunks, tables, header, errors and messages with and without it', async () => {
+      const scanned = { rows: 0 };
+      const original = ChunkWriter.prototype.writeScanned;
+      vi.spyOn(ChunkWriter.prototype, 'writeScanned').mockImplementation(function (this: ChunkWriter, ...args: Parameters<ChunkWriter['writeScanned']>) {
+        const written = original.apply(this, args);
+        if (written) scanned.rows++;
+        return written;
+      });
+      const elements = { total: 0 };
+      await fc.assert(
+        fc.asyncProperty(fc.array(jsonLine, { maxLength: 30 }), timeSteps, fc.constantFrom(',\n', ',', ', ', '\n,'), fc.boolean(), decodeMode, async (eventLines, steps, separator, bare, mode) => {
+          // The events of the JSON Lines property, as the elements of a document's events array,
+          // separated in several ways.
+          const timed = withTimes(eventLines, steps);
+          const events = `[\n${timed.join(separator)}\n]`;
+          const text = bare ? events : `{"format":"memreplay","version":1,"meta":{"python":"3.12.1"},"events":${events}}`;
+          const bytes = Buffer.from(text);
+          await expectSameWithoutFastPath(bytes, 't.json', mode);
+          elements.total += timed.length;
+        }),
+        { numRuns: 400 },
+      );
+      expect(scanned.rows / elements.total).toBeGreaterThan(0.1);
     });
 
     it('CSV: gives the same chunks, tables, header, errors and messages with and without it', async () => {
@@ -483,9 +518,7 @@ describe('trace/fast path', () => {
       await fc.assert(
         fc.asyncProperty(csvArbitrary, decodeMode, async (text, mode) => {
           const bytes = Buffer.from(text);
-          const fast = await decodeObservably(bytes, 't.csv', true, mode);
-          const general = await decodeObservably(bytes, 't.csv', false, mode);
-          expect(fast).toEqual(general);
+          await expectSameWithoutFastPath(bytes, 't.csv', mode);
           records.total += text.split('\n').length - 2;
         }),
         { numRuns: 400 },
