@@ -361,7 +361,7 @@ class IncrementalCollector implements Collector {
     const { collected, uncollectable, finalizers } = this.collectRegion(increment, this.visited);
     this.unrooted.visited += phantoms;
     const promoted = size - phantoms - collected;
-    this.promotedInto[2] += promoted;
+    this.promotedInto[1] += promoted;
     if (this.release.heapShareAfterIncrement) this.work += Math.floor(this.heapSize() / SCAN_RATE_DIVISOR / scale);
     this.work -= size;
     this.record(1, reason, size, collected, promoted, uncollectable, finalizers);
@@ -534,7 +534,10 @@ class IncrementalCollector implements Collector {
   // ---------------------------------------------------------------------------------------------
   // Reading the state
 
-  /** Generation 0 is young, 1 the visited space, 2 the pending one, in `gc.get_count()`'s order. */
+  /**
+   * Generation 0 is young, 1 the visited space, 2 the pending one, in `gc.get_count()`'s order;
+   * survivors of increments and of `gc.collect(0)` are counted as promoted into 1 (visited).
+   */
   generationSize(generation: number): number {
     const list = generation === 0 ? List.generation0 : generation === 1 ? this.visited : this.pending;
     return this.heap.listLength[list];

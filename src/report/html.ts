@@ -24,7 +24,7 @@ import { buildCharts, ChartSection, type ChartDefinition, type ChartSectionName 
 import { escapeHtml, htmlText, jsonForScript } from './escape.js';
 import { formatBytes, formatCount, formatPercent } from './format.js';
 import type { ReplayReport } from './json.js';
-import { allocatorPinning, headlineCards, reachableInReadingOrder, SPARSE_ARENA_SHARE } from './summarize.js';
+import { allocatorPinning, headlineCards, INCREMENTAL_COLUMNS_NOTE, reachableInReadingOrder, SPARSE_ARENA_SHARE } from './summarize.js';
 import { renderChartSvg } from './svg.js';
 import type { GarbageCluster, ReachableGroup } from '../replay/leaks.js';
 
@@ -378,7 +378,9 @@ function generationsSection(report: ReplayReport, charts: string): string {
     lat.objects > 0
       ? `Garbage latency (events from unreachable to freed): median ${formatCount(lat.median)}, p95 ${formatCount(lat.p95)}, max ${formatCount(lat.max)} over ${formatCount(lat.objects)} objects.`
       : 'No object was freed by the collector, so there is no garbage latency to show.',
-    `Long-lived heuristic: ${formatCount(gc.longLived.pending)} objects pending of ${formatCount(gc.longLived.total)} long-lived (a full collection waits until pending exceeds 25% of them).`,
+    report.config.incremental
+      ? INCREMENTAL_COLUMNS_NOTE
+      : `Long-lived heuristic: ${formatCount(gc.longLived.pending)} objects pending of ${formatCount(gc.longLived.total)} long-lived (a full collection waits until pending exceeds 25% of them).`,
   ];
   if (gc.frozen > 0) facts.push(`${formatCount(gc.frozen)} objects frozen in the permanent generation (gc.freeze()).`);
   const noCollections =

@@ -41,6 +41,8 @@ export interface ReplayReport {
     policyRequested: string;
     covers: string;
     tracesCycles: boolean;
+    /** The collector is incremental (3.14.1–3.14.4): generation 1 is its increments and visited space, 2 its full collections and pending space. */
+    incremental?: boolean;
     thresholds: number[];
     oldObjects: number;
     /** `--marked-objects` / `meta.markedObjects`, when given (the 3.14.1–3.14.4 model reads it). */
@@ -181,6 +183,7 @@ export function buildReport(result: ReplayResult, context: ReportContext): Repla
       policyRequested: result.policy.requested,
       covers: result.policy.release.covers,
       tracesCycles: result.policy.module.constraints.tracesCycles,
+      incremental: result.policy.module.constraints.incremental,
       ...context.config,
     },
     events: { total: result.events, byOp: { ...result.opCounts } },

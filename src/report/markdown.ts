@@ -10,7 +10,7 @@ import type { BudgetVerdict } from './budgets.js';
 import { groupGrowthBytes } from '../replay/leaks.js';
 import { formatBytes, formatCount, formatPercent, safeText } from './format.js';
 import type { ReplayReport } from './json.js';
-import { allocatorPinning, headlineCards, reachableInReadingOrder, SPARSE_ARENA_SHARE } from './summarize.js';
+import { allocatorPinning, headlineCards, INCREMENTAL_COLUMNS_NOTE, reachableInReadingOrder, SPARSE_ARENA_SHARE } from './summarize.js';
 
 export interface MarkdownOptions {
   verdicts?: readonly BudgetVerdict[];
@@ -121,6 +121,7 @@ export function renderMarkdown(report: ReplayReport, options: MarkdownOptions = 
     lines.push(`| promoted into | – | ${formatCount(gc.promotedInto[1] ?? 0)} | ${formatCount(gc.promotedInto[2] ?? 0)} |`);
     lines.push('');
     lines.push(`Collections examined ${formatCount(gc.totals.examined)} objects, at most ${formatCount(gc.totals.largestExamined)} in one.`);
+    if (cfg.incremental) lines.push('', INCREMENTAL_COLUMNS_NOTE);
     lines.push('');
   }
   const pool = report.pool;

@@ -124,3 +124,9 @@ export function headlineCards(report: ReplayReport): HeadlineCard[] {
   }
   return cards;
 }
+
+/**
+ * What the generation columns mean under the incremental collector of 3.14.1–3.14.4, where
+ * `gc.get_stats()` and `gc.get_count()` keep three entries that are not generations.
+ */
+export const INCREMENTAL_COLUMNS_NOTE = 'Incremental collector: gen 1 = increments and the visited space, gen 2 = full collections and the pending space.';

@@ -7,7 +7,7 @@
 import type { BudgetVerdict } from './budgets.js';
 import type { ReplayReport } from './json.js';
 import { formatBytes, formatCount, formatPercent, padEnd, safeText } from './format.js';
-import { allocatorPinning, SPARSE_ARENA_SHARE } from './summarize.js';
+import { allocatorPinning, INCREMENTAL_COLUMNS_NOTE, SPARSE_ARENA_SHARE } from './summarize.js';
 
 export interface TerminalOptions {
   color: boolean;
@@ -111,6 +111,7 @@ export function renderTerminal(report: ReplayReport, options: TerminalOptions): 
         `${formatCount(gc.totals.examined)} objects, at most ${formatCount(gc.totals.largestExamined)} at once`,
     );
     if (gc.frozen > 0) lines.push(`  ${formatCount(gc.frozen)} objects frozen (permanent generation)`);
+    if (cfg.incremental) lines.push(`  ${INCREMENTAL_COLUMNS_NOTE}`);
     const lat = report.garbageLatency;
     if (lat.objects > 0) {
       lines.push(

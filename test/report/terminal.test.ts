@@ -13,6 +13,7 @@ describe('report/terminal', () => {
     reports.set('cache-leak', await sampleReport('cache-leak'));
     reports.set('freeze', await sampleReport('freeze'));
     reports.set('refcount-only', await sampleReport('web', { policy: 'refcount-only', pool: 'none' }));
+    reports.set('incremental', await sampleReport('web', { policy: 'cpython-3.14.2', thresholds: [20] }));
     reports.set('hostile', await hostileReport());
   });
 
@@ -25,6 +26,14 @@ describe('report/terminal', () => {
         expect(text.includes('\x1b['), name).toBe(color);
       }
     }
+  });
+
+  it('says what the generation columns hold under the incremental collector, and only there', () => {
+    const incremental = reports.get('incremental')!;
+    expect(incremental.config.incremental).toBe(true);
+    expect(renderTerminal(incremental, { color: false }).replace(/\s+/g, ' ')).toContain('Incremental collector: gen 1 = increments and the visited space');
+    expect(reports.get('web')!.config.incremental).toBe(false);
+    expect(renderTerminal(reports.get('web')!, { color: false })).not.toContain('Incremental collector');
   });
 
   it('lists the budgets last, failed ones marked', () => {
