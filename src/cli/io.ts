@@ -7,6 +7,7 @@ import { createWriteStream, realpathSync, statSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+import { removeOnInterrupt } from '../interrupt-cleanup.js';
 import { formatCount } from '../report/format.js';
 
 /** One output the command will write once everything is computed. */
@@ -61,12 +62,15 @@ export async function writeOutputs(outputs: readonly PendingOutput[]): Promise<v
     const target = resolve(output.path);
     await mkdir(dirname(target), { recursive: true });
     const temporary = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    const forget = removeOnInterrupt(temporary);
     try {
       await writeFile(temporary, output.content);
       await rename(temporary, target);
     } catch (error) {
       await rm(temporary, { force: true });
       throw new UsageError(`cannot write ${output.path}: ${(error as Error).message}`);
+    } finally {
+      forget();
     }
   }
 }
@@ -79,6 +83,7 @@ export async function writeStreamAtomic(path: string, write: (out: NodeJS.Writab
   const target = resolve(path);
   await mkdir(dirname(target), { recursive: true });
   const temporary = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const forget = removeOnInterrupt(temporary);
   try {
     const out = createWriteStream(temporary, { highWaterMark: 1 << 20 });
     const closed = new Promise<void>((done, fail) => {
@@ -92,6 +97,8 @@ export async function writeStreamAtomic(path: string, write: (out: NodeJS.Writab
     await rm(temporary, { force: true });
     if (error instanceof UsageError) throw error;
     throw new UsageError(`cannot write ${path}: ${(error as Error).message}`);
+  } finally {
+    forget();
   }
 }
 

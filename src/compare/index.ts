@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { UserError } from '../errors.js';
+import { removeOnInterrupt } from '../interrupt-cleanup.js';
 import { TOOL_VERSION } from '../version.js';
 import { readableOnce } from '../trace/index.js';
 import type { TraceEncoding } from '../trace/types.js';
@@ -70,7 +71,10 @@ export async function runCompare(request: CompareRequest): Promise<CompareReport
     const threads = once && copy === null ? 1 : workerCount(request.jobs, selected.length, estimatedEvents(copy?.file ?? request.trace), request.minEventsPerWorker ?? MIN_EVENTS_PER_WORKER);
     return await compareOn(request, file, selected, indices, threads);
   } finally {
-    if (copy !== null) rmSync(copy.directory, { recursive: true, force: true });
+    if (copy !== null) {
+      rmSync(copy.directory, { recursive: true, force: true });
+      copy.forget();
+    }
   }
 }
 
@@ -103,20 +107,26 @@ async function compareOn(request: CompareRequest, file: TraceFile, selected: Ind
   return buildShardReport(header, { ...request.shard, configurations: indices, traceDigest: digest as string }, reports);
 }
 
-/** The bytes of stdin ("-") or of a pipe (as they come, compressed or not) in a new temporary directory. */
-async function copyOnce(path: string, stdin: NodeJS.ReadableStream | undefined): Promise<{ directory: string; file: string }> {
+/**
+ * The bytes of stdin ("-") or of a pipe (as they come, compressed or not) in a new temporary
+ * directory, removed if the process is interrupted until `forget` is called.
+ */
+async function copyOnce(path: string, stdin: NodeJS.ReadableStream | undefined): Promise<{ directory: string; file: string; forget: () => void }> {
   // A bug, not an input problem: the CLI passes process.stdin for "-".
   if (path === '-' && stdin === undefined) throw new Error('runCompare: a trace on stdin ("-") needs request.stdin');
   const directory = mkdtempSync(join(tmpdir(), 'memreplay-stdin-'));
   const file = join(directory, 'trace');
+  // Copying a pipe can take as long as its writer: an interrupt then must not leave the copy.
+  const forget = removeOnInterrupt(directory);
   try {
     await pipeline(path === '-' ? (stdin as NodeJS.ReadableStream) : createReadStream(path), createWriteStream(file));
   } catch (error) {
+    forget();
     rmSync(directory, { recursive: true, force: true });
     const what = path === '-' ? 'the trace on stdin' : path;
     throw new UserError('TRACE_COPY', `cannot copy ${what} to ${file} (several configurations read it, and it can be read only once): ${error instanceof Error ? error.message : String(error)}`);
   }
-  return { directory, file };
+  return { directory, file, forget };
 }
 
 /**

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 /** The repository root. */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const BIN = join(ROOT, 'bin', 'memreplay.js');
+export const BIN = join(ROOT, 'bin', 'memreplay.js');
 
 /** CLI tests run the real binary, which needs `dist/` (npm test builds it first). */
 export function ensureBuilt(): void {
