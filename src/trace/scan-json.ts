@@ -50,7 +50,9 @@ const scratch = { value: 0.5 };
  */
 export function scanJsonLine(bytes: Buffer, start: number, end: number, event: ScannedEvent): number {
   const compact = scanCompactLine(bytes, start, end, event);
-  return compact === NOT_COMPACT ? scanJsonMembers(bytes, start, end, event) : compact;
+  if (compact !== NOT_COMPACT) return compact;
+  const spaced = scanSpacedLine(bytes, start, end, event);
+  return spaced === NOT_COMPACT ? scanJsonMembers(bytes, start, end, event) : spaced;
 }
 
 /**
@@ -153,26 +155,19 @@ export function scanJsonMembers(bytes: Buffer, start: number, end: number, event
         }
         case Field.type: {
           if (b !== QUOTE) return -1;
-          const close = closingQuote(bytes, i + 1, end);
-          if (close <= i + 1 || close - (i + 1) > FAST_PATH_LIMITS.typeMaxLength) return -1;
-          event.typeStart = i + 1;
-          event.typeEnd = close;
-          i = close + 1;
+          i = readType(bytes, i + 1, end, event);
+          if (i < 0) return -1;
           break;
         }
         case Field.size: {
-          i = readDigits(bytes, i, end, scratch);
-          if (i < 0 || scratch.value > FAST_PATH_LIMITS.sizeMaximum) return -1;
-          event.argValue = scratch.value;
+          i = readSize(bytes, i, end, event);
+          if (i < 0) return -1;
           break;
         }
         case Field.site: {
           if (b !== QUOTE) return -1;
-          const close = closingQuote(bytes, i + 1, end);
-          if (close < 0 || close - (i + 1) > FAST_PATH_LIMITS.siteMaxLength) return -1;
-          event.siteStart = i + 1;
-          event.siteEnd = close;
-          i = close + 1;
+          i = readSite(bytes, i + 1, end, event);
+          if (i < 0) return -1;
           break;
         }
         case Field.t: {
@@ -193,9 +188,8 @@ export function scanJsonMembers(bytes: Buffer, start: number, end: number, event
         }
         case Field.finalizer: {
           if (b !== QUOTE) return -1;
-          const close = closingQuote(bytes, i + 1, end);
-          if (close < 0 || !readFinalizer(bytes, i + 1, close, event)) return -1;
-          i = close + 1;
+          i = readFinalizerValue(bytes, i + 1, end, event);
+          if (i < 0) return -1;
           break;
         }
       }
@@ -246,6 +240,49 @@ function readTime(bytes: Buffer, i: number, end: number, event: ScannedEvent): n
   const after = readNumber(bytes, i, end, scratch);
   if (after >= 0) event.time = scratch.value;
   return after;
+}
+
+/** The `type` string whose text starts at `at` (after its quote); the position after its closing quote, or -1. */
+function readType(bytes: Buffer, at: number, end: number, event: ScannedEvent): number {
+  const close = closingQuote(bytes, at, end);
+  if (close <= at || close - at > FAST_PATH_LIMITS.typeMaxLength) return -1;
+  event.typeStart = at;
+  event.typeEnd = close;
+  return close + 1;
+}
+
+/** The `site` string whose text starts at `at` (after its quote); the position after its closing quote, or -1. */
+function readSite(bytes: Buffer, at: number, end: number, event: ScannedEvent): number {
+  const close = closingQuote(bytes, at, end);
+  if (close < 0 || close - at > FAST_PATH_LIMITS.siteMaxLength) return -1;
+  event.siteStart = at;
+  event.siteEnd = close;
+  return close + 1;
+}
+
+/** A `size` at `at`; the position after it, or -1. */
+function readSize(bytes: Buffer, at: number, end: number, event: ScannedEvent): number {
+  const after = readDigits(bytes, at, end, scratch);
+  if (after < 0 || scratch.value > FAST_PATH_LIMITS.sizeMaximum) return -1;
+  event.argValue = scratch.value;
+  return after;
+}
+
+/** `true` or `false` at `at` as `tracked`; the position after it, or -1. */
+function readTracked(v: DataView, bytes: Buffer, at: number, event: ScannedEvent): number {
+  const w = v.getInt32(at, true);
+  if (w === WORD_TRUE) return at + 4;
+  if (w === WORD_FALS && bytes[at + 4] === 0x65 /* e */) {
+    event.flags |= AllocFlag.untracked;
+    return at + 5;
+  }
+  return -1;
+}
+
+/** The `finalizer` string whose text starts at `at` (after its quote); the position after its closing quote, or -1. */
+function readFinalizerValue(bytes: Buffer, at: number, end: number, event: ScannedEvent): number {
+  const close = closingQuote(bytes, at, end);
+  return close >= 0 && readFinalizer(bytes, at, close, event) ? close + 1 : -1;
 }
 
 /**
@@ -333,45 +370,29 @@ export function scanCompactLine(bytes: Buffer, start: number, end: number, event
   if (op === Op.alloc) {
     // ,"type":"…","size":N
     if (v.getInt32(i, true) !== KEY_TYPE_0 || v.getInt32(i + 4, true) !== KEY_TYPE_1 || bytes[i + 8] !== QUOTE) return NOT_COMPACT;
-    const typeEnd = closingQuote(bytes, i + 9, end);
-    if (typeEnd <= i + 9 || typeEnd - (i + 9) > FAST_PATH_LIMITS.typeMaxLength) return NOT_COMPACT;
-    event.typeStart = i + 9;
-    event.typeEnd = typeEnd;
-    i = typeEnd + 1;
+    i = readType(bytes, i + 9, end, event);
+    if (i < 0) return NOT_COMPACT;
     if (v.getInt32(i, true) !== KEY_SIZE_0 || v.getInt32(i + 4, true) !== KEY_SIZE_1) return NOT_COMPACT;
-    i = readDigits(bytes, i + 8, end, scratch);
-    if (i < 0 || scratch.value > FAST_PATH_LIMITS.sizeMaximum) return NOT_COMPACT;
-    event.argValue = scratch.value;
+    i = readSize(bytes, i + 8, end, event);
+    if (i < 0) return NOT_COMPACT;
     present |= Field.type | Field.size;
     // ,"tracked":true|false
     if (v.getInt32(i, true) === KEY_TRACKED_0 && hasPrefix(v, i + 4, TRACKED_REST)) {
-      const value = i + 4 + TRACKED_REST.length;
-      if (v.getInt32(value, true) === WORD_TRUE) {
-        i = value + 4;
-      } else if (v.getInt32(value, true) === WORD_FALS && bytes[value + 4] === 0x65 /* e */) {
-        event.flags |= AllocFlag.untracked;
-        i = value + 5;
-      } else {
-        return NOT_COMPACT;
-      }
+      i = readTracked(v, bytes, i + 4 + TRACKED_REST.length, event);
+      if (i < 0) return NOT_COMPACT;
       present |= Field.tracked;
     }
     // ,"site":"…"
     if (v.getInt32(i, true) === KEY_SITE_0 && v.getInt32(i + 4, true) === KEY_SITE_1) {
       if (bytes[i + 8] !== QUOTE) return NOT_COMPACT;
-      const siteEnd = closingQuote(bytes, i + 9, end);
-      if (siteEnd < 0 || siteEnd - (i + 9) > FAST_PATH_LIMITS.siteMaxLength) return NOT_COMPACT;
-      event.siteStart = i + 9;
-      event.siteEnd = siteEnd;
-      i = siteEnd + 1;
+      i = readSite(bytes, i + 9, end, event);
+      if (i < 0) return NOT_COMPACT;
       present |= Field.site;
     }
     // ,"finalizer":"del"|"legacy"
     if (v.getInt32(i, true) === KEY_FINALIZER_0 && hasPrefix(v, i + 4, FINALIZER_REST)) {
-      const value = i + 4 + FINALIZER_REST.length;
-      const close = closingQuote(bytes, value, end);
-      if (close < 0 || !readFinalizer(bytes, value, close, event)) return NOT_COMPACT;
-      i = close + 1;
+      i = readFinalizerValue(bytes, i + 4 + FINALIZER_REST.length, end, event);
+      if (i < 0) return NOT_COMPACT;
       present |= Field.finalizer;
     }
   } else if (op === Op.link || op === Op.unlink) {
@@ -382,9 +403,8 @@ export function scanCompactLine(bytes: Buffer, start: number, end: number, event
     present |= Field.dst;
   } else if (op === Op.resize) {
     if (v.getInt32(i, true) !== KEY_SIZE_0 || v.getInt32(i + 4, true) !== KEY_SIZE_1) return NOT_COMPACT;
-    i = readDigits(bytes, i + 8, end, scratch);
-    if (i < 0 || scratch.value > FAST_PATH_LIMITS.sizeMaximum) return NOT_COMPACT;
-    event.argValue = scratch.value;
+    i = readSize(bytes, i + 8, end, event);
+    if (i < 0) return NOT_COMPACT;
     present |= Field.size;
   }
   // ,"t":T
@@ -403,6 +423,74 @@ export function scanCompactLine(bytes: Buffer, start: number, end: number, event
 
 /** `scanCompactLine`'s result for a line it leaves to the member loop. */
 export const NOT_COMPACT = -2;
+
+/**
+ * `scanCompactLine` for the lines Python's `json.dumps` writes with its default separators, one
+ * space after each `:` and `,`, keys in the same order:
+ *
+ *   {"op": "alloc", "id": 12, "type": "dict", "size": 64, "site": "app.py:3", "t": 1500}
+ *
+ * Each key with its separators is one `WordPrefix`, compared four bytes at a time. Returns the
+ * LF's position for such a line that the fast path accepts (what the member loop reads), else
+ * `NOT_COMPACT`. Keys are read at most 19 bytes past a position before `end`.
+ */
+export function scanSpacedLine(bytes: Buffer, start: number, end: number, event: ScannedEvent): number {
+  if (end + SCAN_SLACK_BYTES > bytes.length) return NOT_COMPACT;
+  const v = dataViewOf(bytes);
+  if (v.getInt32(start, true) !== OPEN_OP || v.getInt32(start + 4, true) !== SPACED_OP) return NOT_COMPACT;
+  // The op's first letter names it; the rest of its name runs to the id's (or src's) value.
+  const letter = bytes[start + 8];
+  const op = SPACED_OP_BY_LETTER[letter];
+  if (op === 0) return NOT_COMPACT;
+  const rest = SPACED_REST_BY_LETTER[letter];
+  if (!hasPrefix(v, start + 9, rest)) return NOT_COMPACT;
+  event.reset();
+  let i = readId(bytes, start + 9 + rest.length, end, event, false);
+  if (i < 0) return NOT_COMPACT;
+  let present = Field.op | (op === Op.link || op === Op.unlink ? Field.src : Field.id);
+  if (op === Op.alloc) {
+    if (!hasPrefix(v, i, SPACED_TYPE)) return NOT_COMPACT;
+    i = readType(bytes, i + SPACED_TYPE.length, end, event);
+    if (i < 0 || !hasPrefix(v, i, SPACED_SIZE)) return NOT_COMPACT;
+    i = readSize(bytes, i + SPACED_SIZE.length, end, event);
+    if (i < 0) return NOT_COMPACT;
+    present |= Field.type | Field.size;
+    if (hasPrefix(v, i, SPACED_TRACKED)) {
+      i = readTracked(v, bytes, i + SPACED_TRACKED.length, event);
+      if (i < 0) return NOT_COMPACT;
+      present |= Field.tracked;
+    }
+    if (hasPrefix(v, i, SPACED_SITE)) {
+      i = readSite(bytes, i + SPACED_SITE.length, end, event);
+      if (i < 0) return NOT_COMPACT;
+      present |= Field.site;
+    }
+    if (hasPrefix(v, i, SPACED_FINALIZER)) {
+      i = readFinalizerValue(bytes, i + SPACED_FINALIZER.length, end, event);
+      if (i < 0) return NOT_COMPACT;
+      present |= Field.finalizer;
+    }
+  } else if (op === Op.link || op === Op.unlink) {
+    if (!hasPrefix(v, i, SPACED_DST)) return NOT_COMPACT;
+    i = readId(bytes, i + SPACED_DST.length, end, event, true);
+    if (i < 0) return NOT_COMPACT;
+    present |= Field.dst;
+  } else if (op === Op.resize) {
+    if (!hasPrefix(v, i, SPACED_SIZE)) return NOT_COMPACT;
+    i = readSize(bytes, i + SPACED_SIZE.length, end, event);
+    if (i < 0) return NOT_COMPACT;
+    present |= Field.size;
+  }
+  if (hasPrefix(v, i, SPACED_T)) {
+    i = readTime(bytes, i + SPACED_T.length, end, event);
+    if (i < 0) return NOT_COMPACT;
+    present |= Field.t;
+  }
+  if (bytes[i] !== CLOSE_BRACE || bytes[i + 1] !== NEWLINE || i + 1 >= end) return NOT_COMPACT;
+  event.op = op;
+  event.present = present;
+  return i + 1;
+}
 
 
 /** Four ASCII bytes as the little-endian int32 `DataView.getInt32(at, true)` reads. */
@@ -467,6 +555,23 @@ const FINALIZER_REST = wordPrefix('nalizer":"');
 const KEY_DST_0 = word(',"ds');
 const KEY_DST_1 = word('t":\0') & 0xffffff;
 const KEY_T = word(',"t"');
+// Python's default separators: `{"op": "` is two words and the op name's first letter.
+const SPACED_OP = word('": "');
+/** By the op name's first letter: the op (0: none), and the rest of the line up to the id's value. */
+const SPACED_OP_BY_LETTER = new Uint8Array(128);
+const SPACED_REST_BY_LETTER: WordPrefix[] = new Array<WordPrefix>(128).fill(wordPrefix('\0'));
+for (const [name, idKey] of [['alloc', 'id'], ['decref', 'id'], ['incref', 'id'], ['link', 'src'], ['unlink', 'src'], ['free', 'id'], ['resize', 'id']] as const) {
+  const letter = name.charCodeAt(0);
+  SPACED_OP_BY_LETTER[letter] = Op[name];
+  SPACED_REST_BY_LETTER[letter] = wordPrefix(`${name.slice(1)}", "${idKey}": `);
+}
+const SPACED_TYPE = wordPrefix(', "type": "');
+const SPACED_SIZE = wordPrefix(', "size": ');
+const SPACED_TRACKED = wordPrefix(', "tracked": ');
+const SPACED_SITE = wordPrefix(', "site": "');
+const SPACED_FINALIZER = wordPrefix(', "finalizer": "');
+const SPACED_DST = wordPrefix(', "dst": ');
+const SPACED_T = wordPrefix(', "t": ');
 
 /**
  * The length of the fast-path op name that would start at `at`, judged by its first letters

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Diagnostics } from '../../src/trace/diagnostics.js';
 import { ChunkWriter } from '../../src/trace/encode.js';
 import { decodeTraceStream, readAllChunks } from '../../src/trace/index.js';
-import { NOT_COMPACT, scanCompactLine, scanJsonLine, scanJsonMembers } from '../../src/trace/scan-json.js';
+import { NOT_COMPACT, scanCompactLine, scanJsonLine, scanJsonMembers, scanSpacedLine } from '../../src/trace/scan-json.js';
 import { CsvLineScanner } from '../../src/trace/scan-csv.js';
 import { FAST_PATH_LIMITS, ScannedEvent } from '../../src/trace/scanned-event.js';
 import { eventValidators } from '../../src/trace/schema.js';
@@ -158,19 +158,27 @@ const jsonLine: fc.Arbitrary<string> = fc.oneof(
  * `scanCompactLine` reads word by word), values of every kind, and then now and then one byte
  * changed or the line cut short, so that every word comparison meets a near miss.
  */
-const compactLine: fc.Arbitrary<string> = fc
-  .tuple(fc.constantFrom(...Object.keys(FIELDS_OF_OP)), fc.array(fc.boolean(), { minLength: 7, maxLength: 7 }))
-  .chain(([op, keep]) => {
-    const fields = FIELDS_OF_OP[op].filter((_, i) => i < REQUIRED_COUNT[op] || keep[i]);
-    return fc.tuple(...fields.map((field) => fieldValue[field])).map((values) => `{"op":${JSON.stringify(op)},${fields.map((field, i) => `"${field}":${values[i]}`).join(',')}}`);
-  })
-  .chain((line) =>
-    fc.oneof(
-      { weight: 6, arbitrary: fc.constant(line) },
-      { weight: 2, arbitrary: fc.tuple(fc.nat({ max: line.length - 1 }), fc.constantFrom(',', '"', ' ', '}', '{', ':', 'x', '1', '\\', 'e')).map(([at, c]) => line.slice(0, at) + c + line.slice(at + 1)) },
-      { weight: 1, arbitrary: fc.nat({ max: line.length - 1 }).map((at) => line.slice(0, at)) },
-    ),
-  );
+const orderedLine = (colon: string, comma: string): fc.Arbitrary<string> =>
+  fc
+    .tuple(fc.constantFrom(...Object.keys(FIELDS_OF_OP)), fc.array(fc.boolean(), { minLength: 7, maxLength: 7 }))
+    .chain(([op, keep]) => {
+      const fields = FIELDS_OF_OP[op].filter((_, i) => i < REQUIRED_COUNT[op] || keep[i]);
+      return fc
+        .tuple(...fields.map((field) => fieldValue[field]))
+        .map((values) => `{"op"${colon}${JSON.stringify(op)}${comma}${fields.map((field, i) => `"${field}"${colon}${values[i]}`).join(comma)}}`);
+    })
+    .chain((line) =>
+      fc.oneof(
+        { weight: 6, arbitrary: fc.constant(line) },
+        { weight: 2, arbitrary: fc.tuple(fc.nat({ max: line.length - 1 }), fc.constantFrom(',', '"', ' ', '}', '{', ':', 'x', '1', '\\', 'e')).map(([at, c]) => line.slice(0, at) + c + line.slice(at + 1)) },
+        { weight: 1, arbitrary: fc.nat({ max: line.length - 1 }).map((at) => line.slice(0, at)) },
+      ),
+    );
+
+const compactLine = orderedLine(':', ',');
+
+/** The same lines with Python's `json.dumps` default separators (`scanSpacedLine`). */
+const spacedLine = orderedLine(': ', ', ');
 
 // -------------------------------------------------------------------------------------------------
 // Random CSV
@@ -390,6 +398,29 @@ describe('trace/fast path', () => {
       expect(compact / runs).toBeGreaterThan(0.3);
     });
 
+    it("reads a line with Python's default separators word by word exactly as the member loop reads it", () => {
+      let spaced = 0;
+      const runs = 5000;
+      fc.assert(
+        fc.property(spacedLine, (line) => {
+          const { bytes, end } = lineBuffer(line);
+          const byWords = new ScannedEvent();
+          const byMembers = new ScannedEvent();
+          const result = scanSpacedLine(bytes, 0, end, byWords);
+          const expected = scanJsonMembers(bytes, 0, end, byMembers);
+          if (result !== NOT_COMPACT) {
+            spaced++;
+            expect(result, line).toBe(expected);
+            expect({ ...byWords }, line).toEqual({ ...byMembers });
+          }
+          expect(scanCompactLine(bytes, 0, end, new ScannedEvent()), line).toBe(NOT_COMPACT);
+          expect(scanJsonLine(bytes, 0, end, new ScannedEvent()), line).toBe(expected);
+        }),
+        { numRuns: runs },
+      );
+      expect(spaced / runs).toBeGreaterThan(0.3);
+    });
+
     it("accepts the lines JSON.stringify and Python's json.dumps write for plain events", () => {
       const lines: TraceEvent[] = [
         { op: 'alloc', id: 1, type: 'list', size: 56, site: 'app.py:3', t: 0 },
@@ -415,7 +446,7 @@ describe('trace/fast path', () => {
 
     it('never reads past the slack after `end`', () => {
       fc.assert(
-        fc.property(jsonLine, fc.nat({ max: 60 }), (line, cut) => {
+        fc.property(fc.oneof(jsonLine, compactLine, spacedLine), fc.nat({ max: 90 }), (line, cut) => {
           // A line cut anywhere, followed by exactly the slack: every read must stay inside.
           const text = Buffer.from(`${line}\n`).subarray(0, cut);
           const bytes = Buffer.concat([text, Buffer.alloc(SCAN_SLACK_BYTES, 0x22)]);
