@@ -352,7 +352,7 @@ class IncrementalCollector implements Collector {
         phantoms++;
         size++;
       } else if (!heap.listIsEmpty(this.pending)) {
-        size += this.pullReachable(heap.listHead(this.pending), increment);
+        size += this.moveClosure(heap.listHead(this.pending), increment);
       } else {
         break;
       }
@@ -397,17 +397,10 @@ class IncrementalCollector implements Collector {
 
   /**
    * Marks `root` (if it is markable) and everything markable it reaches: they move to the visited
-   * space (`move_to_reachable` + `mark_all_reachable`, whose work list is the visited list's
-   * tail). Returns how many moved.
+   * space (`move_to_reachable` + `mark_all_reachable`). Returns how many moved.
    */
   private markHeld(root: number): number {
-    if (root < 0 || !this.markable(root)) return 0;
-    const heap = this.heap;
-    const visited = this.visited;
-    heap.listMove(root, visited);
-    let marked = 1;
-    for (let s = root; s !== visited; s = heap.next[s]) marked += this.pullReferents(s, visited);
-    return marked;
+    return root < 0 || !this.markable(root) ? 0 : this.moveClosure(root, this.visited);
   }
 
   /** Tracked and neither visited nor frozen: what marking and scanning may move. */
@@ -417,23 +410,16 @@ class IncrementalCollector implements Collector {
   }
 
   /**
-   * Moves `first` (pending) and every pending object it reaches to `into`
-   * (`expand_region_transitively_reachable`); returns how many moved.
+   * Moves `first` (markable) and every markable object it reaches to the tail of `into`, whose
+   * tail is the work list; returns how many moved. For marking (`mark_all_reachable`), and for the
+   * pending objects an increment takes (`expand_region_transitively_reachable`: young objects are
+   * in the increment by then, so what it reaches is pending).
    */
-  private pullReachable(first: number, into: ListId): number {
+  private moveClosure(first: number, into: ListId): number {
     const heap = this.heap;
     heap.listMove(first, into);
     let moved = 1;
-    for (let s = first; s !== into; s = heap.next[s]) {
-      const start = heap.edgeStart[s];
-      for (let e = start + heap.edgeLength[s] - 1; e >= start; e--) {
-        const d = heap.edges[e];
-        if (heap.listOf[d] === this.pending) {
-          heap.listMove(d, into);
-          moved++;
-        }
-      }
-    }
+    for (let s = first; s !== into; s = heap.next[s]) moved += this.pullReferents(s, into);
     return moved;
   }
 
