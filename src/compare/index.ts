@@ -23,6 +23,7 @@ import { UserError } from '../errors.js';
 import { removeOnInterrupt } from '../interrupt-cleanup.js';
 import { TOOL_VERSION } from '../version.js';
 import { readableOnce } from '../trace/index.js';
+import { startsWithGzipMagic } from '../trace/source.js';
 import type { TraceEncoding } from '../trace/types.js';
 import { MAX_CONFIGURATIONS, tooMany, type ConfigurationEntry } from './configurations.js';
 import type { ObjectiveName } from './pareto.js';
@@ -157,7 +158,7 @@ function estimatedEvents(path: string): number {
     const fd = openSync(path, 'r');
     try {
       const magic = Buffer.alloc(2);
-      gzip = readSync(fd, magic, 0, 2, 0) === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+      gzip = startsWithGzipMagic(magic.subarray(0, readSync(fd, magic, 0, 2, 0)));
     } finally {
       closeSync(fd);
     }

@@ -4,7 +4,7 @@
  * A policy name is a family plus, for CPython, a version: `cpython-3.12` means the model of the
  * latest 3.12 patch release, `cpython-3.12.1` the model covering 3.12.1 (rules changed inside
  * some patch series, so a series may be split into several models). Adding a policy = one file in
- * this folder + one line in `collectors`.
+ * this folder + one entry in `UNVERSIONED` or, for a CPython collector design, `CPYTHON`.
  */
 import { UsageError } from '../errors.js';
 import type { CollectorModule, PolicyRelease } from './collector.js';
@@ -12,15 +12,6 @@ import { generational } from './generational.js';
 import { incremental } from './incremental.js';
 import { markSweep } from './mark-sweep.js';
 import { refcountOnly } from './refcount.js';
-
-export const collectors = {
-  'refcount-only': refcountOnly,
-  'mark-sweep': markSweep,
-  cpython: generational,
-  'cpython-incremental': incremental,
-} satisfies Record<string, CollectorModule>;
-
-export type CollectorFamily = keyof typeof collectors;
 
 /** The policies without versions: their family name is their policy name. */
 const UNVERSIONED = [refcountOnly, markSweep] as const;

@@ -166,14 +166,9 @@ function evaluateBudget(report: ReplayReport, budget: Budget): BudgetVerdict {
       const passed = growth <= budget.limit;
       const top = [...listed].sort((a, b) => groupGrowthBytes(b, events) - groupGrowthBytes(a, events)).slice(0, 3);
       const detail = top.length === 0 ? '' : `: ${top.map((g) => `${safeText(g.type, 24)} @ ${safeText(g.site ?? '(no site)', 40)} +${formatBytes(groupGrowthBytes(g, events))}`).join(', ')}`;
-      const omitted =
-        sites === null
-          ? reachable.groupsOmitted > 0
-            ? ` (of the ${reachable.groups.length} largest reachable groups)`
-            : ''
-          : (reachable.sitesOmitted ?? 0) > 0
-            ? ` (of the ${formatCount(reachable.sites?.length ?? 0)} sites that grew most)`
-            : '';
+      let omitted = '';
+      if (sites === null && reachable.groupsOmitted > 0) omitted = ` (of the ${reachable.groups.length} largest reachable groups)`;
+      if (sites !== null && (reachable.sitesOmitted ?? 0) > 0) omitted = ` (of the ${formatCount(reachable.sites?.length ?? 0)} sites that grew most)`;
       return {
         budget: budget.option,
         passed,

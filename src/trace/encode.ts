@@ -402,16 +402,20 @@ export class ChunkWriter {
   /** The column value of an object id (see `EventChunk`): the integer, a hex address key, or -(string index + 1). */
   private keyOf(id: ObjectId): number {
     if (typeof id === 'number') return id;
-    const asInteger = canonicalIntegerOf(id);
-    if (asInteger >= 0) return asInteger;
     const hexKey = hexIdKeyOf(id);
-    return hexKey !== 0 ? hexKey : -(this.localStringIndex(id) + 1);
+    return hexKey !== 0 ? hexKey : this.nonHexKeyOf(id);
   }
 
   /** `keyOf` for a string id the fast path found at `start`..`end`: an address makes no string. */
   private keyOfBytes(bytes: Buffer, start: number, end: number): number {
     const hexKey = hexIdKeyOfBytes(bytes, start, end);
-    return hexKey !== 0 ? hexKey : this.keyOf(bytes.toString('latin1', start, end));
+    return hexKey !== 0 ? hexKey : this.nonHexKeyOf(bytes.toString('latin1', start, end));
+  }
+
+  /** `keyOf` for a string id known not to be a hex address: a canonical integer, or a chunk string. */
+  private nonHexKeyOf(id: string): number {
+    const asInteger = canonicalIntegerOf(id);
+    return asInteger >= 0 ? asInteger : -(this.localStringIndex(id) + 1);
   }
 
   private localStringIndex(text: string): number {

@@ -34,6 +34,11 @@ const READ_BYTES = 256 * 1024;
 const BINARY_CHECK_BYTES = 4096;
 
 const GZIP_MAGIC = [0x1f, 0x8b] as const;
+
+/** Whether `bytes` start with gzip's magic number (how a compressed trace is told from its content). */
+export function startsWithGzipMagic(bytes: Uint8Array): boolean {
+  return bytes.length >= GZIP_MAGIC.length && bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1];
+}
 const UTF8_BOM = [0xef, 0xbb, 0xbf] as const;
 
 /** Bytes of a buffer after the scan limit given to `LineSink.takeLines` (the longest key read unchecked, and then some). */
@@ -202,7 +207,7 @@ export async function prepareSource(file: string, stream: AsyncIterable<Uint8Arr
   };
   const raw = new ByteReader(stream, onStreamError);
   const magic = await raw.peek((prefix) => prefix.length >= GZIP_MAGIC.length);
-  const compressed = magic.length >= 2 && magic[0] === GZIP_MAGIC[0] && magic[1] === GZIP_MAGIC[1];
+  const compressed = startsWithGzipMagic(magic);
   const reader = compressed ? new ByteReader(gunzip(raw), onStreamError) : raw;
   try {
     await checkStart(reader, fatal);
