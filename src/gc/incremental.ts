@@ -8,7 +8,8 @@
  * `mark_at_start`, `mark_stacks`, `expand_region_transitively_reachable`, `completed_scavenge`,
  * `gc_collect_young`, `gc_collect_full`) and of gh-139951 (PR #140447), in
  * `shared/docs/cpython-memory.md` §1.3, §5.3 and §5.4; where those disagree with 3.14.2, what
- * 3.14.2 does (each such rule says "measured").
+ * 3.14.2 does (each such rule says "measured"). docs/cpython-3.14-incremental.md is the account
+ * of these rules as checked, and of the spec's claims they correct.
  *
  * State (CPython's `GCState`):
  * - `young`: objects tracked since they were last collected or marked, and `count`, its
