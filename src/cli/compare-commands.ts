@@ -127,6 +127,7 @@ interface CompareArgs extends OutputArgs {
   threshold2?: string;
   gc?: Repeated;
   'old-objects'?: Repeated;
+  'marked-objects'?: number;
   pool?: Repeated;
   'pool-param'?: Repeated;
   freelists?: Repeated;
@@ -138,7 +139,7 @@ interface CompareArgs extends OutputArgs {
 }
 
 /** Options that make configurations; `--config` excludes them. */
-const CONFIGURATION_OPTIONS = ['policy', 'threshold', 'threshold0', 'threshold1', 'threshold2', 'gc', 'old-objects', 'pool', 'pool-param', 'freelists'] as const;
+const CONFIGURATION_OPTIONS = ['policy', 'threshold', 'threshold0', 'threshold1', 'threshold2', 'gc', 'old-objects', 'marked-objects', 'pool', 'pool-param', 'freelists'] as const;
 
 /** The configurations the command line asks for, with the file's objectives if it names some. */
 async function configurationsOf(args: CompareArgs): Promise<{ entries: ConfigurationEntry[]; objectives?: ObjectiveName[] }> {
@@ -167,6 +168,7 @@ async function configurationsOf(args: CompareArgs): Promise<{ entries: Configura
     thresholdLists: [thresholdList('threshold0'), thresholdList('threshold1'), thresholdList('threshold2')],
     gc,
     oldObjects: listOf(args['old-objects']).flatMap((text) => parseValueList(text, { option: '--old-objects', max: Number.MAX_SAFE_INTEGER })),
+    markedObjects: args['marked-objects'] === undefined ? undefined : parseCount('--marked-objects', args['marked-objects']),
     pools: namesOf(args.pool),
     poolParams: parsePoolParams(listOf(args['pool-param'])),
     freeLists,
@@ -179,13 +181,14 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
   builder: (y) =>
     outputOptions(y)
       .positional('trace', { type: 'string', demandOption: true, describe: 'trace file (.jsonl, .json, .csv, optionally .gz), or - for stdin' })
-      .option('policy', { type: 'string', describe: 'collector model (repeatable, or comma-separated): cpython-3.7 … cpython-3.14, cpython-3.12.1, refcount-only, mark-sweep' })
+      .option('policy', { type: 'string', describe: 'collector model (repeatable, or comma-separated): cpython-3.7 … cpython-3.14, cpython-3.12.1, cpython-3.14.2 (the incremental collector of 3.14.1-3.14.4), refcount-only, mark-sweep; see "memreplay policies"' })
       .option('threshold', { type: 'string', describe: 'thresholds "T0,T1,T2" of one configuration (repeatable)' })
       .option('threshold0', { type: 'string', describe: 'generation-0 thresholds to sweep: 700,1000 | 100..100000x10 (geometric) | 0..1000+250 (arithmetic)' })
       .option('threshold1', { type: 'string', describe: 'generation-1 thresholds to sweep (same syntax)' })
       .option('threshold2', { type: 'string', describe: 'generation-2 thresholds to sweep (same syntax)' })
       .option('gc', { type: 'string', describe: 'on, off, or both (--gc on --gc off)' })
       .option('old-objects', { type: 'string', describe: 'GC objects in the oldest generation at the start, a list or range (0,25000 | 0..100000+25000)' })
+      .option('marked-objects', { type: 'number', describe: 'cpython-3.14.2 (3.14.1-3.14.4): how many of the old objects the interpreter\'s roots reach, for every configuration (default: meta.markedObjects, else all)' })
       .option('pool', { type: 'string', describe: 'allocator model (repeatable): pymalloc-3.11, pymalloc-3.9, pymalloc-2.7, malloc, none' })
       .option('pool-param', { type: 'string', describe: 'allocator parameter key=value for every configuration (repeatable)' })
       .option('freelists', { type: 'string', describe: `free-list model (repeatable): ${Object.keys(FREE_LIST_CONFIGS).join(', ')}` })

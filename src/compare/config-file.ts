@@ -22,6 +22,7 @@ export interface ConfigFile {
     threshold2?: string | number[];
     gc?: ('on' | 'off')[];
     oldObjects?: string | number[];
+    markedObjects?: number;
     pool?: string[];
     poolParams?: Record<string, number>;
     freeLists?: string[];
@@ -81,6 +82,7 @@ function sweepOf(grid: NonNullable<ConfigFile['grid']>, file: string): Sweep {
     thresholdLists: [values('threshold0', THRESHOLD_MAX), values('threshold1', THRESHOLD_MAX), values('threshold2', THRESHOLD_MAX)],
     gc: grid.gc,
     oldObjects: values('oldObjects', Number.MAX_SAFE_INTEGER),
+    markedObjects: grid.markedObjects,
     pools: grid.pool,
     poolParams: grid.poolParams,
     freeLists: grid.freeLists,

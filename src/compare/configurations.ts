@@ -41,6 +41,11 @@ export interface ConfigurationEntry {
   gc: 'on' | 'off';
   /** `--old-objects`; null: `meta.oldObjects`, else 0. */
   oldObjects: number | null;
+  /**
+   * `--marked-objects`: of the old objects, those the interpreter's roots reach (only the
+   * 3.14.1–3.14.4 model reads it); null: `meta.markedObjects`, else all of them.
+   */
+  markedObjects: number | null;
   /** `--pool` (a name or "none"); null: the collector's Python version's allocator. */
   pool: string | null;
   /** `--pool-param`s. */
@@ -61,6 +66,8 @@ export interface Sweep {
   thresholdLists?: readonly (readonly number[] | undefined)[];
   gc?: readonly ('on' | 'off')[];
   oldObjects?: readonly number[];
+  /** Applies to every configuration. */
+  markedObjects?: number;
   pools?: readonly string[];
   /** Applies to every configuration. */
   poolParams?: Record<string, number>;
@@ -127,7 +134,7 @@ export function expandSweep(sweep: Sweep): ConfigurationEntry[] {
         for (const pool of orDefault(sweep.pools)) {
           for (const freeLists of orDefault(sweep.freeLists)) {
             for (const thresholds of policyTriples) {
-              entries.push(completeEntry({ policy, thresholds, gc: gc ?? 'on', oldObjects, pool, poolParams: sweep.poolParams ?? {}, freeLists }));
+              entries.push(completeEntry({ policy, thresholds, gc: gc ?? 'on', oldObjects, markedObjects: sweep.markedObjects, pool, poolParams: sweep.poolParams ?? {}, freeLists }));
             }
           }
         }
@@ -170,6 +177,7 @@ export function completeEntry(input: ConfigurationInput): ConfigurationEntry {
     thresholds: input.thresholds === undefined || input.thresholds === null ? null : trimDefaults([...input.thresholds]),
     gc: input.gc ?? 'on',
     oldObjects: input.oldObjects ?? null,
+    markedObjects: input.markedObjects ?? null,
     pool: input.pool ?? null,
     // Entries (not assignment) so that a "__proto__" key stays an ordinary key.
     poolParams: Object.fromEntries(Object.entries(input.poolParams ?? {})),
@@ -221,6 +229,7 @@ export const LABEL_DIMENSIONS: readonly LabelDimension[] = [
   { name: 'thresholds', text: (e) => (e.thresholds === null ? null : e.thresholds.map((t) => (t === null ? '_' : String(t))).join('/')) },
   { name: 'gc', text: (e) => (e.gc === 'off' ? 'gc=off' : null) },
   { name: 'oldObjects', text: (e, short) => (e.oldObjects === null ? null : `old=${short ? compactInteger(e.oldObjects) : e.oldObjects}`) },
+  { name: 'markedObjects', text: (e, short) => (e.markedObjects === null ? null : `marked=${short ? compactInteger(e.markedObjects) : e.markedObjects}`) },
   { name: 'pool', text: (e) => (e.pool === null ? null : `pool=${e.pool}`) },
   {
     name: 'poolParams',
@@ -247,6 +256,7 @@ export function replayOptionsOf(entry: ConfigurationEntry): ReplayOptions {
     policy: entry.policy ?? undefined,
     thresholds: entry.thresholds === null ? undefined : entry.thresholds.map((t) => t ?? undefined),
     oldObjects: entry.oldObjects ?? undefined,
+    markedObjects: entry.markedObjects ?? undefined,
     gcOff: entry.gc === 'off',
     pool: entry.pool ?? undefined,
     poolParams: { ...entry.poolParams },

@@ -60,6 +60,8 @@ export function parseCompareReport(text: string, name: string): CompareReport {
   if (formatOf(data) !== COMPARE_FORMAT) throw new UsageError(`${name}: not a memreplay comparison (write one with memreplay compare --json FILE)`);
   const { compare } = schemaValidators();
   if (!compare(data)) throw new UsageError(`${name}: not a valid memreplay comparison (schemas/compare-report.schema.json):\n${problems(compare.errors)}`);
+  // Reports written before `--marked-objects` existed lack the field; it meant the default.
+  for (const entry of data.configurations) entry.markedObjects ??= null;
   return data;
 }
 

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runReplay } from '../../src/analyze.js';
 import { parseCompareReport } from '../../src/compare/read-reports.js';
 import { UsageError } from '../../src/errors.js';
 import { ROOT } from '../helpers/cli.js';
@@ -63,6 +64,22 @@ describe('memreplay compare', () => {
     expect(report.objectives).toEqual(['collections', 'garbage-left']);
   });
 
+  it('gives --marked-objects to every configuration, as replay --marked-objects does', async () => {
+    const { stdout, error } = await runCommand(['compare', WEB, '--policy', 'cpython-3.14.2', '--threshold', '5', '--marked-objects', '0', '--jobs', '1', '--json', '-']);
+    expect(error).toBeNull();
+    const report = parseCompareReport(stdout, 'stdout');
+    expect(report.configurations.map((c) => c.label)).toEqual(['cpython-3.14.2 5 marked=0']);
+    expect(report.runs[0].config.markedObjects).toBe(0);
+    const single = await runReplay({ trace: WEB, policy: 'cpython-3.14.2', thresholds: [5], markedObjects: 0 });
+    expect(report.runs[0].gc).toEqual(JSON.parse(JSON.stringify(single.report.gc)));
+    const byDefault = await runReplay({ trace: WEB, policy: 'cpython-3.14.2', thresholds: [5] });
+    expect(byDefault.report.gc.totals.collections).not.toBe(single.report.gc.totals.collections);
+    // A report written before the option existed lacks the field: it meant the default.
+    const older = JSON.parse(stdout) as { configurations: Record<string, unknown>[] };
+    for (const entry of older.configurations) delete entry.markedObjects;
+    expect(parseCompareReport(JSON.stringify(older), 'older.json').configurations[0].markedObjects).toBeNull();
+  });
+
   describe('when the command line is wrong, it says so and writes nothing', () => {
     const config = out('bad-config.json');
     writeFileSync(config, '{"configurations":[{"thresholds":[1.5]}],"__proto__":{"polluted":true}}');
@@ -71,6 +88,8 @@ describe('memreplay compare', () => {
       ['a range without a step', ['--threshold0', '100..1000'], '--threshold0: the range "100..1000" needs a step'],
       ['a grid over the cap', ['--threshold0', '1..101+1', '--threshold1', '1..101+1'], '10,201 configurations'],
       ['a file and options together', ['--config', config, '--threshold', '700'], '--config lists the configurations; leave out --threshold'],
+      ['a file and --marked-objects', ['--config', config, '--marked-objects', '10'], '--config lists the configurations; leave out --marked-objects'],
+      ['a negative --marked-objects', ['--marked-objects', '-1'], '--marked-objects must be an integer >= 0, got -1'],
       ['a file against its schema', ['--config', config], '/configurations/0/thresholds/0: must be integer'],
       ['a file with a __proto__ key', ['--config', config], '(top level): must NOT have additional properties ("__proto__")'],
       ['a shard without --json', ['--shard', '1/2'], '--shard writes a part for memreplay merge: name it with --json FILE'],

@@ -35,8 +35,14 @@ describe('compare/config-file', () => {
     expect(entries[17]).toMatchObject({ thresholds: [100, null, 100], oldObjects: 50000 });
   });
 
+  it('takes markedObjects in a configuration, and in a grid for all of its configurations', () => {
+    const { entries } = parseConfigFile('{"configurations":[{"policy":"cpython-3.14.2","markedObjects":500},{}],"grid":{"threshold0":[50,100],"markedObjects":700}}', 'f');
+    expect(entries.map((e) => e.markedObjects)).toEqual([500, null, 700, 700]);
+  });
+
   it.each([
     ['{}', "must have required property 'configurations'"],
+    ['{"configurations":[{"markedObjects":-1}]}', '/configurations/0/markedObjects: must be >= 0'],
     ['{"grid":{"threshold0":[3000000000]}}', 'sweep.json: grid.threshold0: 3000000000 is above the largest allowed value, 2147483647'],
     ['{"grid":{"threshold1":"5..1"}}', 'grid.threshold1: the range "5..1" ends below its start'],
     ['{"configurations":[{"policy":"cpython-3.15"}]}', 'sweep.json: configurations/0: unknown collector policy "cpython-3.15"'],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { completeEntry, expandSweep, MAX_CONFIGURATIONS, sweepSize } from '../../src/compare/configurations.js';
+import { completeEntry, expandSweep, MAX_CONFIGURATIONS, replayOptionsOf, sweepSize } from '../../src/compare/configurations.js';
 import { commonSettings, shortLabels } from '../../src/compare/rows.js';
 import { UsageError } from '../../src/errors.js';
 
@@ -23,7 +23,15 @@ describe('compare/configurations', () => {
 
     it('keeps unset options null, meaning what replay does without them', () => {
       const [entry] = expandSweep({});
-      expect(entry).toEqual({ label: 'defaults', policy: null, thresholds: null, gc: 'on', oldObjects: null, pool: null, poolParams: {}, freeLists: null });
+      expect(entry).toEqual({ label: 'defaults', policy: null, thresholds: null, gc: 'on', oldObjects: null, markedObjects: null, pool: null, poolParams: {}, freeLists: null });
+    });
+
+    it('gives --marked-objects to every configuration, and names it', () => {
+      const entries = expandSweep({ policies: ['cpython-3.14.2', 'cpython-3.12'], oldObjects: [20000], markedObjects: 19000, thresholds: [[100]] });
+      expect(entries.map((e) => e.markedObjects)).toEqual([19000, 19000]);
+      expect(entries.map((e) => e.label)).toEqual(['cpython-3.14.2 100 old=20000 marked=19000', 'cpython-3.12 100 old=20000 marked=19000']);
+      expect(replayOptionsOf(entries[0])).toMatchObject({ policy: 'cpython-3.14.2', oldObjects: 20000, markedObjects: 19000 });
+      expect(replayOptionsOf(expandSweep({})[0]).markedObjects).toBeUndefined();
     });
 
     it('crosses gc, old objects, pools and free lists outside the thresholds', () => {

@@ -33,6 +33,9 @@ const CONFIGURATIONS: ConfigurationEntry[] = [
   completeEntry({ thresholds: [20], gc: 'off' }),
   completeEntry({ thresholds: [30, null, 1], pool: 'malloc', freeLists: 'none', oldObjects: 0 }),
   completeEntry({ policy: 'cpython-3.13', pool: 'pymalloc-3.11', poolParams: { pool_size: 4096 }, freeLists: '3.14' }),
+  // The incremental model, whose budget --marked-objects sets (at threshold 5 these two differ).
+  completeEntry({ policy: 'cpython-3.14.2', thresholds: [5], markedObjects: 0 }),
+  completeEntry({ policy: 'cpython-3.14.2', thresholds: [5], markedObjects: 1000 }),
 ];
 
 async function singleReplay(trace: string, entry: ConfigurationEntry, extra: { lenient?: boolean } = {}): Promise<string> {
@@ -48,6 +51,9 @@ describe('compare: each run equals a single replay', () => {
     const expected = await Promise.all(CONFIGURATIONS.map((entry) => singleReplay(WEB, entry)));
     // The configurations really differ, or the test would prove little.
     expect(new Set(expected.map((text) => JSON.parse(text).gc.totals.collections)).size).toBeGreaterThan(2);
+    const [marked0, marked1000] = expected.slice(-2).map((text) => JSON.parse(text));
+    expect(marked0.config.markedObjects).toBe(0);
+    expect(marked0.gc.totals.collections).not.toBe(marked1000.gc.totals.collections);
     for (const jobs of [1, 3]) {
       const report = await runCompare({ trace: WEB, configurations: CONFIGURATIONS, objectives: ['examined', 'peak-bytes'], jobs, minEventsPerWorker: 0 });
       expect(report.runs).toHaveLength(CONFIGURATIONS.length);
