@@ -83,6 +83,16 @@ export class TraceErrors extends UserError {
 }
 
 /**
+ * A number option's value as the user gave it, for messages: yargs turns a word into NaN, and
+ * JSON.stringify turns NaN and 1e309 into "null", neither of which the user typed.
+ */
+export function shownNumber(value: unknown): string {
+  if (typeof value !== 'number') return JSON.stringify(value) ?? String(value);
+  if (Number.isNaN(value)) return 'something that is not a number';
+  return String(value);
+}
+
+/**
  * A CI budget that the run broke (`--fail-on`, `--max-*`), or another verdict that failed
  * (`verify`: the model and the interpreter disagree). `label` heads each printed line.
  */

@@ -1,5 +1,5 @@
 /** Parsing of option values that yargs leaves as text. Every mistake is a `UsageError`. */
-import { UsageError } from '../errors.js';
+import { shownNumber, UsageError } from '../errors.js';
 
 const C_INT_MIN = -2147483648;
 const C_INT_MAX = 2147483647;
@@ -20,8 +20,9 @@ export function parseThresholds(text: string): (number | undefined)[] {
   });
 }
 
-/** A non-negative integer option (at least `min`). */
-export function parseCount(option: string, value: number, min = 0): number {
-  if (!Number.isInteger(value) || value < min) throw new UsageError(`${option} must be an integer >= ${min}, got ${String(value)}`);
+/** A non-negative integer option (at least `min`, at most `max`). */
+export function parseCount(option: string, value: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isInteger(value) || value < min) throw new UsageError(`${option} must be an integer >= ${min}, got ${shownNumber(value)}`);
+  if (value > max) throw new UsageError(`${option} must be at most ${max}, got ${shownNumber(value)}`);
   return value;
 }

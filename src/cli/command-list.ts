@@ -39,6 +39,20 @@ export const COMMANDS = {
 
 export type CommandName = keyof typeof COMMANDS;
 
+/**
+ * The options (and variadic positionals) a command takes more than once. yargs gives an option
+ * given twice as an array; every option not listed here must come once (main.ts).
+ */
+const BUDGETS = ['fail-on', 'max-collections', 'max-growth'] as const;
+export const REPEATABLE_OPTIONS: Partial<Record<CommandName, readonly string[]>> = {
+  replay: ['pool-param', ...BUDGETS],
+  report: BUDGETS,
+  compare: ['policy', 'threshold', 'gc', 'old-objects', 'pool', 'pool-param', 'freelists'],
+  merge: ['parts'],
+  diff: ['fail-on'],
+  validate: ['traces'],
+};
+
 // eslint-style note: the loaders return modules typed loosely on purpose: each command has its own
 // argument type, and yargs only needs the builder and handler.
 type AnyCommand = CommandModule<object, never>;

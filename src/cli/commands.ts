@@ -5,13 +5,14 @@
 import type { CommandModule } from 'yargs';
 import { COMMANDS } from './command-list.js';
 import { runReplay } from '../analyze.js';
+import { MAX_OLD_OBJECTS } from '../config/resolve.js';
 import { FREE_LIST_CONFIGS } from '../pool/free-list.js';
 import { parsePoolParams } from '../pool/index.js';
 import type { TraceEncoding } from '../trace/types.js';
 import { writeTrace } from '../trace/write.js';
 import { checkWorkloadOptions, WORKLOAD_NAMES, workloads, type WorkloadName } from '../workload/index.js';
 import { parseCount, parseThresholds } from './args.js';
-import { Progress, writeStreamAtomic } from './io.js';
+import { Progress, writeOutputs } from './io.js';
 import { planOutputs, produceReportOutputs, reportOutputOptions, type ReportOutputArgs } from './report-command.js';
 import { FORMATS, stdinFor, traceOptions } from './trace-options.js';
 
@@ -58,8 +59,8 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
       stdin: stdinFor(args.trace),
       policy: args.policy,
       thresholds: args.threshold === undefined ? undefined : parseThresholds(args.threshold),
-      oldObjects: args['old-objects'] === undefined ? undefined : parseCount('--old-objects', args['old-objects']),
-      markedObjects: args['marked-objects'] === undefined ? undefined : parseCount('--marked-objects', args['marked-objects']),
+      oldObjects: args['old-objects'] === undefined ? undefined : parseCount('--old-objects', args['old-objects'], 0, MAX_OLD_OBJECTS),
+      markedObjects: args['marked-objects'] === undefined ? undefined : parseCount('--marked-objects', args['marked-objects'], 0, MAX_OLD_OBJECTS),
       gcOff: args.gc === 'off',
       pool: args.pool,
       poolParams: parsePoolParams(args['pool-param'] ?? []),
@@ -99,13 +100,12 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
     const workload = workloads[args.workload as WorkloadName];
     checkWorkloadOptions(workload.name, options);
     const format = args.format as TraceEncoding;
-    if (args.output === undefined || args.output === '-') {
-      await writeTrace(workload.generate(options), workload.generateHeader(options), format, process.stdout, { gzip: args.gzip, end: false });
-      return;
-    }
-    await writeStreamAtomic(args.output, (out) =>
-      writeTrace(workload.generate(options), workload.generateHeader(options), format, out, { gzip: args.gzip, end: true }),
-    );
+    await writeOutputs([
+      {
+        path: args.output ?? '-',
+        write: (out, end) => writeTrace(workload.generate(options), workload.generateHeader(options), format, out, { gzip: args.gzip, end }),
+      },
+    ]);
   },
 };
 

@@ -9,6 +9,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { COMMANDS } from './command-list.js';
 import { BudgetError, UsageError } from '../errors.js';
 import { parseConfigFile } from '../compare/config-file.js';
+import { MAX_OLD_OBJECTS } from '../config/resolve.js';
 import { expandSweep, MAX_CONFIGURATIONS, THRESHOLD_MAX, type ConfigurationEntry, type Sweep } from '../compare/configurations.js';
 import { diffReports, groupTitle, LEAK_KIND_TITLES, type DiffReport } from '../compare/diff.js';
 import { runCompare } from '../compare/index.js';
@@ -24,7 +25,7 @@ import { safeText, formatCount } from '../report/format.js';
 import type { TraceEncoding } from '../trace/types.js';
 import { parseCount, parseThresholds } from './args.js';
 import { FORMATS, stdinFor } from './trace-options.js';
-import { checkOutputs, Progress, writeOutputs, writeStreamAtomic, type PendingOutput } from './io.js';
+import { checkOutputs, Progress, writeOutputs, type PendingOutput } from './io.js';
 
 
 /** A repeatable option: yargs gives one value as a string, several as an array. */
@@ -67,26 +68,22 @@ function outputPaths(args: OutputArgs, inputs: readonly string[]): string[] {
  */
 async function writeComparison(report: CompareReport, args: OutputArgs): Promise<void> {
   const pending: PendingOutput[] = [];
+  if (args.json !== undefined) pending.push({ path: args.json, write: (out, end) => writeJsonPieces(out, end, serializeCompareReport(report)) });
   if (args.markdown !== undefined) pending.push({ path: args.markdown, content: renderCompareMarkdown(report) });
   if (args.html !== undefined) {
     const { renderCompareHtml } = await import('../compare/html.js');
     pending.push({ path: args.html, content: await renderCompareHtml(report) });
   }
   if (![args.json, args.markdown, args.html].includes('-')) pending.push({ path: '-', content: renderCompareTable(report) });
-  if (args.json !== undefined) await writeJsonPieces(args.json, serializeCompareReport(report));
   await writeOutputs(pending);
 }
 
-/** Writes JSON text given in pieces: atomically to a file, or to stdout with back-pressure. */
-async function writeJsonPieces(path: string, pieces: Iterable<string>): Promise<void> {
-  const write = async (out: NodeJS.WritableStream, end: boolean) => {
-    for (const piece of pieces) {
-      if (!out.write(piece)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
-    }
-    if (end) out.end();
-  };
-  if (path === '-') await write(process.stdout, false);
-  else await writeStreamAtomic(path, (out) => write(out, true));
+/** Writes JSON text given in pieces, with back-pressure; ends `out` when `end` is true. */
+async function writeJsonPieces(out: NodeJS.WritableStream, end: boolean, pieces: Iterable<string>): Promise<void> {
+  for (const piece of pieces) {
+    if (!out.write(piece)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+  }
+  if (end) out.end();
 }
 
 /** A line on stderr while configurations replay (only on a terminal). */
@@ -167,8 +164,8 @@ async function configurationsOf(args: CompareArgs): Promise<{ entries: Configura
     thresholds: listOf(args.threshold).map((text) => parseThresholds(text).map((value) => value ?? null)),
     thresholdLists: [thresholdList('threshold0'), thresholdList('threshold1'), thresholdList('threshold2')],
     gc,
-    oldObjects: listOf(args['old-objects']).flatMap((text) => parseValueList(text, { option: '--old-objects', max: Number.MAX_SAFE_INTEGER })),
-    markedObjects: args['marked-objects'] === undefined ? undefined : parseCount('--marked-objects', args['marked-objects']),
+    oldObjects: listOf(args['old-objects']).flatMap((text) => parseValueList(text, { option: '--old-objects', max: MAX_OLD_OBJECTS })),
+    markedObjects: args['marked-objects'] === undefined ? undefined : parseCount('--marked-objects', args['marked-objects'], 0, MAX_OLD_OBJECTS),
     pools: namesOf(args.pool),
     poolParams: parsePoolParams(listOf(args['pool-param'])),
     freeLists,

@@ -4,18 +4,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, realpathSync, statSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { removeOnInterrupt } from '../interrupt-cleanup.js';
 import { formatCount } from '../report/format.js';
 
-/** One output the command will write once everything is computed. */
-export interface PendingOutput {
-  /** A path, or "-" for stdout. */
-  path: string;
-  content: string;
-}
+/**
+ * One output the command will write once everything is computed: a path ("-" for stdout) and
+ * either its text or a function that streams it (large outputs); the function ends `out` when
+ * `end` is true (a file), never stdout.
+ */
+export type PendingOutput = { path: string; content: string } | { path: string; write: (out: NodeJS.WritableStream, end: boolean) => Promise<void> };
 
 function isDirectory(path: string): boolean {
   try {
@@ -41,6 +41,7 @@ export function checkOutputs(outputs: readonly string[], inputs: readonly string
   if (outputs.filter((o) => o === '-').length > 1) throw new UsageError('only one output can go to stdout ("-"); name a file for the others');
   for (const output of outputs) {
     if (output === '-') continue;
+    if (output === '') throw new UsageError('an output was given an empty path; name a file (or - for stdout)');
     const path = canonical(output);
     if (inputPaths.has(path)) throw new UsageError(`refusing to write ${output}: it is one of the input traces`);
     if (isDirectory(path)) throw new UsageError(`cannot write ${output}: it is a directory; name a file`);
@@ -49,56 +50,132 @@ export function checkOutputs(outputs: readonly string[], inputs: readonly string
   }
 }
 
+/** Where an output goes: renamed into place from a temporary file, or written straight into a device or pipe. */
+type Destination = { kind: 'stdout' } | { kind: 'special'; path: string } | StagedFile;
+
+/** A file output written first to `temporary`, next to `target`; `made`: the first directory made for it. */
+interface StagedFile {
+  kind: 'file';
+  target: string;
+  temporary: string;
+  made: string | undefined;
+  renamed: boolean;
+  forget: () => void;
+}
+
 /**
- * Writes every output, each atomically: to a temporary file in the same directory, then renamed
- * over the target, so a reader never sees half a report and a failure leaves the old file intact.
+ * Writes every output, all or none. First each file output is written in full to a temporary
+ * file next to its target; only when all of them are written are they renamed into place (and
+ * stdout written), so a reader never sees half a report, and a failure — a full disk, a
+ * directory that cannot be made — leaves every earlier file as it was. A path that is a
+ * symbolic link is written through (its target is replaced). A path that is a device, a FIFO or
+ * a socket (`/dev/stdout`, `/dev/null`) cannot be replaced: it is written into, in its turn.
  */
 export async function writeOutputs(outputs: readonly PendingOutput[]): Promise<void> {
-  for (const output of outputs) {
-    if (output.path === '-') {
-      await new Promise<void>((done, fail) => process.stdout.write(output.content, (error) => (error ? fail(error) : done())));
-      continue;
+  const destinations: Destination[] = [];
+  try {
+    for (const output of outputs) {
+      const destination = output.path === '-' ? ({ kind: 'stdout' } as const) : await prepareDestination(output.path);
+      destinations.push(destination);
+      if (destination.kind === 'file') await failsAs(output.path, writeToFile(destination.temporary, output));
     }
-    const target = resolve(output.path);
-    await mkdir(dirname(target), { recursive: true });
-    const temporary = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-    const forget = removeOnInterrupt(temporary);
-    try {
-      await writeFile(temporary, output.content);
-      await rename(temporary, target);
-    } catch (error) {
-      await rm(temporary, { force: true });
-      throw new UsageError(`cannot write ${output.path}: ${(error as Error).message}`);
-    } finally {
-      forget();
+    for (const [i, output] of outputs.entries()) {
+      const destination = destinations[i];
+      if (destination.kind === 'file') {
+        await failsAs(output.path, rename(destination.temporary, destination.target));
+        destination.renamed = true;
+      } else if (destination.kind === 'special') {
+        await failsAs(output.path, writeToFile(destination.path, output));
+      } else {
+        await writeToStdout(output);
+      }
+    }
+  } finally {
+    // The temporary files not renamed, and the directories made for outputs not written.
+    for (const destination of destinations.reverse()) {
+      if (destination.kind !== 'file') continue;
+      if (!destination.renamed) {
+        await rm(destination.temporary, { force: true });
+        if (destination.made !== undefined) await rm(destination.made, { recursive: true, force: true });
+      }
+      destination.forget();
     }
   }
 }
 
-/**
- * Streams a large output to `path` atomically: `write` fills a temporary file in the same
- * directory, which is renamed over the target only when it succeeded.
- */
-export async function writeStreamAtomic(path: string, write: (out: NodeJS.WritableStream) => Promise<void>): Promise<void> {
-  const target = resolve(path);
-  await mkdir(dirname(target), { recursive: true });
+/** Resolves an output path and, for a file, makes its directory and names its temporary file. */
+async function prepareDestination(path: string): Promise<Destination> {
+  let target = resolve(path);
+  const existing = await stat(target).catch(() => null);
+  if (existing !== null && !existing.isFile() && !existing.isDirectory()) return { kind: 'special', path: target };
+  if (existing !== null) target = await realpath(target);
+  const made = await failsAs(
+    path,
+    mkdir(dirname(target), { recursive: true }).catch(async (error: NodeJS.ErrnoException) => {
+      const file = error.code === 'EEXIST' || error.code === 'ENOTDIR' ? await fileAmongParents(dirname(target)) : undefined;
+      throw file === undefined ? error : new UsageError(`cannot write ${path}: ${file} is a file, not a directory`);
+    }),
+  );
   const temporary = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const forget = removeOnInterrupt(temporary);
+  const forgetFile = removeOnInterrupt(temporary);
+  const forgetDirectory = made === undefined ? () => {} : removeOnInterrupt(made);
+  return {
+    kind: 'file',
+    target,
+    temporary,
+    made,
+    renamed: false,
+    forget: () => {
+      forgetFile();
+      forgetDirectory();
+    },
+  };
+}
+
+/** The nearest of `directory` and its parents that exists, when it is not a directory. */
+async function fileAmongParents(directory: string): Promise<string | undefined> {
+  for (let path = directory; ; path = dirname(path)) {
+    const info = await stat(path).catch(() => null);
+    if (info !== null) return info.isDirectory() ? undefined : path;
+    if (dirname(path) === path) return undefined;
+  }
+}
+
+async function writeToFile(path: string, output: PendingOutput): Promise<void> {
+  if ('content' in output) {
+    await writeFile(path, output.content);
+    return;
+  }
+  const out = createWriteStream(path, { highWaterMark: 1 << 20 });
+  const closed = new Promise<void>((done, fail) => {
+    out.on('close', done);
+    out.on('error', fail);
+  });
   try {
-    const out = createWriteStream(temporary, { highWaterMark: 1 << 20 });
-    const closed = new Promise<void>((done, fail) => {
-      out.on('close', done);
-      out.on('error', fail);
-    });
-    await write(out);
-    await closed;
-    await rename(temporary, target);
+    await Promise.all([output.write(out, true), closed]);
   } catch (error) {
-    await rm(temporary, { force: true });
+    out.destroy();
+    throw error;
+  }
+}
+
+async function writeToStdout(output: PendingOutput): Promise<void> {
+  if ('write' in output) {
+    await output.write(process.stdout, false);
+    return;
+  }
+  await new Promise<void>((done, fail) =>
+    process.stdout.write(output.content, (error) => (error ? fail(new UsageError(`cannot write to stdout: ${error.message}`)) : done())),
+  );
+}
+
+/** Awaits `work`; a file-system error becomes "cannot write PATH: …" (a `UsageError`, exit 2). */
+async function failsAs<T>(path: string, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
     if (error instanceof UsageError) throw error;
     throw new UsageError(`cannot write ${path}: ${(error as Error).message}`);
-  } finally {
-    forget();
   }
 }
 

@@ -13,7 +13,7 @@ import type { Argv } from 'yargs';
 const yargs = createRequire(import.meta.url)('yargs') as typeof import('yargs').default;
 import { ExitCode, UsageError, UserError, BudgetError } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
-import { COMMANDS, isCommandName, LOADERS, type CommandName } from './command-list.js';
+import { COMMANDS, isCommandName, LOADERS, REPEATABLE_OPTIONS, type CommandName } from './command-list.js';
 
 export async function main(argv: readonly string[]): Promise<number> {
   try {
@@ -54,6 +54,22 @@ function restoreDashes(args: Record<string, unknown>): void {
 }
 
 /**
+ * An option given twice that takes one value (`--json a.json --json b.json`) is a usage error,
+ * not the last one silently winning (or a crash in code that expects one value); the command's
+ * `REPEATABLE_OPTIONS` collect their values.
+ */
+function rejectRepeatedOptions(command: string | undefined, repeatable: readonly string[]) {
+  return (args: Record<string, unknown>): void => {
+    for (const [key, value] of Object.entries(args)) {
+      // `_` holds the positionals; yargs also sets the value under each alias (`-o`, checked as
+      // `--output`) and a camelCase copy of each dashed option.
+      if (!Array.isArray(value) || key === '_' || key.length === 1 || key !== key.toLowerCase() || repeatable.includes(key)) continue;
+      throw new UsageError(`--${key} was given ${value.length} times; it takes one value\nRun "memreplay ${command ?? ''} --help" for usage.`);
+    }
+  };
+}
+
+/**
  * Builds the parser. Only the command being run is imported (see `command-list.ts`); the others are
  * registered by name and description, which is all the top-level help needs.
  */
@@ -65,6 +81,7 @@ async function buildParser(argv: readonly string[]): Promise<Argv> {
   const helpAsked = argv.some((arg) => arg === '--help' || arg === '-h');
   const parser = yargs(argv.map((arg) => (arg === '-' ? DASH : arg)))
     .middleware(restoreDashes, true)
+    .middleware(rejectRepeatedOptions(invoked, invoked !== undefined && isCommandName(invoked) ? (REPEATABLE_OPTIONS[invoked] ?? []) : []))
     .scriptName('memreplay')
     .usage('$0 <command> [options]\n\nReplay recorded Python heap traces through models of CPython\'s garbage collector and allocator.');
   for (const name of Object.keys(COMMANDS) as CommandName[]) {

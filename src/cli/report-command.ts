@@ -67,6 +67,7 @@ export function planOutputs(args: ReportOutputArgs, inputs: readonly string[]): 
     maxGrowth: args['max-growth'],
   });
   if (args.csv === '-') throw new UsageError('--csv writes several files: name a directory, not "-"');
+  if (args.csv === '') throw new UsageError('--csv was given an empty path; name a directory');
   if (args.top !== undefined && (!Number.isInteger(args.top) || args.top < 0)) throw new UsageError(`--top must be an integer >= 0, got ${String(args.top)}`);
   checkOutputs(outputPaths(args), inputs);
   return { budgets };

@@ -5,11 +5,11 @@
  */
 import type { CommandModule } from 'yargs';
 import { COMMANDS } from './command-list.js';
-import { BudgetError, UsageError } from '../errors.js';
+import { BudgetError, UsageError, UserError } from '../errors.js';
 import { resolvePolicy } from '../gc/index.js';
-import { checkOracleTrace, processRunner, runOracle, type DriverRunner } from '../oracle/cpython.js';
+import { checkOracleTrace, OracleTraceError, processRunner, runOracle, type DriverRunner } from '../oracle/cpython.js';
 import { loadPyodideOnce, pyodideRunner } from '../oracle/pyodide.js';
-import { findPython, installedPythons } from '../oracle/python.js';
+import { checkOracleInterpreter, findPython, installedPythons } from '../oracle/python.js';
 import { freeListConfig } from '../pool/free-list.js';
 import { replayChunks } from '../replay/index.js';
 import { Diagnostics } from '../trace/diagnostics.js';
@@ -55,7 +55,15 @@ export const verifyCommand: CommandModule<object, VerifyArgs> = {
     const total = chunks.reduce((n, c) => n + c.length, 0);
     if (total > MAX_VERIFY_EVENTS) throw new UsageError(`verify runs the whole trace in memory; ${total} events is more than ${MAX_VERIFY_EVENTS}: verify a shorter trace`);
     const events = eventsOf(chunks, trace.types, trace.sites);
-    checkOracleTrace(events);
+    try {
+      checkOracleTrace(events);
+    } catch (error) {
+      if (!(error instanceof OracleTraceError)) throw error;
+      // Where the event is, as every message about a trace says.
+      const chunk = chunks.find((c) => error.event >= c.firstIndex && error.event < c.firstIndex + c.length);
+      const line = chunk === undefined ? 0 : chunk.line[error.event - chunk.firstIndex];
+      throw new UserError(error.code, `${trace.file}${line > 0 ? `:${line}` : ''}: ${error.message}`);
+    }
 
     const { runner, path: python } = await locateInterpreter(args.python ?? (typeof trace.header.meta.python === 'string' ? trace.header.meta.python : undefined));
     const oracle = await runOracle(events, runner);
@@ -111,6 +119,7 @@ async function locateInterpreter(wanted: string | undefined): Promise<{ runner: 
     return { runner: pyodideRunner(pyodide), path: 'pyodide' };
   }
   const path = locatePython(wanted);
+  checkOracleInterpreter(path);
   return { runner: processRunner({ python: path }), path };
 }
 

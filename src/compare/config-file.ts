@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { MAX_OLD_OBJECTS } from '../config/resolve.js';
 import { UsageError } from '../errors.js';
 import { completeEntry, expandSweep, MAX_CONFIGURATIONS, sweepSize, THRESHOLD_MAX, tooMany, type ConfigurationEntry, type ConfigurationInput, type Sweep } from './configurations.js';
 import type { ObjectiveName } from './pareto.js';
@@ -81,7 +82,7 @@ function sweepOf(grid: NonNullable<ConfigFile['grid']>, file: string): Sweep {
     policies: grid.policy,
     thresholdLists: [values('threshold0', THRESHOLD_MAX), values('threshold1', THRESHOLD_MAX), values('threshold2', THRESHOLD_MAX)],
     gc: grid.gc,
-    oldObjects: values('oldObjects', Number.MAX_SAFE_INTEGER),
+    oldObjects: values('oldObjects', MAX_OLD_OBJECTS),
     markedObjects: grid.markedObjects,
     pools: grid.pool,
     poolParams: grid.poolParams,

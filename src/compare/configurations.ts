@@ -21,7 +21,7 @@ import { resolvePolicy } from '../gc/index.js';
 import { freeListConfig } from '../pool/free-list.js';
 import { poolModule } from '../pool/index.js';
 import { formatCount } from '../report/format.js';
-import type { ReplayOptions } from '../config/resolve.js';
+import { MAX_OLD_OBJECTS, type ReplayOptions } from '../config/resolve.js';
 
 /** Most configurations one comparison (before sharding) may have. */
 export const MAX_CONFIGURATIONS = 10_000;
@@ -186,6 +186,9 @@ export function completeEntry(input: ConfigurationInput): ConfigurationEntry {
   if (entry.policy !== null) resolvePolicy(entry.policy);
   if (entry.pool !== null && entry.pool !== 'none') poolModule(entry.pool);
   if (entry.freeLists !== null) freeListConfig(entry.freeLists);
+  for (const [name, value] of [['old objects', entry.oldObjects], ['marked objects', entry.markedObjects]] as const) {
+    if (value !== null && (!Number.isInteger(value) || value < 0 || value > MAX_OLD_OBJECTS)) throw new UsageError(`${name}: ${value} is not a whole number from 0 to ${MAX_OLD_OBJECTS}`);
+  }
   for (const value of entry.thresholds ?? []) {
     if (value !== null && (!Number.isInteger(value) || value < THRESHOLD_MIN || value > THRESHOLD_MAX)) {
       throw new UsageError(`threshold ${String(value)} does not fit a C int, as gc.set_threshold requires`);

@@ -6,6 +6,7 @@
  * Defaults, in order: the option, else the header (`meta.python`, `meta.oldObjects`), else the
  * model's own (`DEFAULT_POLICY`, the release's thresholds, free lists and allocator layout).
  */
+import { UsageError } from '../errors.js';
 import { choosePolicy, type ResolvedPolicy } from '../gc/index.js';
 import { freeListConfig, type FreeListConfig } from '../pool/free-list.js';
 import { createPool, defaultPoolFor, defaultPoolParamsFor } from '../pool/index.js';
@@ -68,9 +69,15 @@ export function resolveConfiguration(options: ReplayOptions, meta: TraceMeta): R
   };
 }
 
+/** The most old objects (and marked ones) a replay takes: what `meta.oldObjects` allows (trace-header.schema.json). */
+export const MAX_OLD_OBJECTS = 0xffffffff;
+
 /** A fresh allocator model for one replay (pools hold state), or null for `--pool none`. */
 export function createConfiguredPool(resolved: ResolvedConfiguration): PoolPolicy | null {
-  return resolved.poolName === 'none' ? null : createPool(resolved.poolName, resolved.poolParams);
+  if (resolved.poolName !== 'none') return createPool(resolved.poolName, resolved.poolParams);
+  const given = Object.keys(resolved.poolParams);
+  if (given.length > 0) throw new UsageError(`--pool none models no allocator, so it takes no parameters (got ${given.join(', ')})`);
+  return null;
 }
 
 /** The settings a report states, as `buildReport` takes them. */

@@ -136,8 +136,18 @@ function describeId(id: ObjectId): string {
   return JSON.stringify(id);
 }
 
-function notRunnable(index: number, event: TraceEvent, detail: string): UserError {
-  return new UserError('ORACLE_TRACE_NOT_RUNNABLE', `event ${index} (${event.op}): ${detail}; the CPython oracle cannot run this trace exactly`);
+/** A trace the oracle cannot run exactly, and the index of the event that makes it so. */
+export class OracleTraceError extends UserError {
+  constructor(
+    readonly event: number,
+    message: string,
+  ) {
+    super('ORACLE_TRACE_NOT_RUNNABLE', message);
+  }
+}
+
+function notRunnable(index: number, event: TraceEvent, detail: string): OracleTraceError {
+  return new OracleTraceError(index, `event ${index} (${event.op}): ${detail}; the CPython oracle cannot run this trace exactly`);
 }
 
 /**

@@ -7,7 +7,7 @@
  * `LineSplitter`, which bounds memory by refusing lines over 1 MiB without keeping their bytes.
  */
 import type { EventSink } from './encode.js';
-import { MAX_EVENT_DEPTH, acceptJsonText, defaultHeader, exceedsDepth, unreadableEventDetail } from './decode-json.js';
+import { acceptJsonText, defaultHeader, unreadableEventDetail } from './decode-json.js';
 import type { PrescannedLines } from './prescanned.js';
 import { scanJsonLine } from './scan-json.js';
 import { ScannedEvent } from './scanned-event.js';
@@ -76,7 +76,8 @@ export class JsonLinesDecoder implements TraceDecoder, LineSink {
    */
   private readHeader(text: string, lineNumber: number): boolean {
     this.header = defaultHeader();
-    if (exceedsDepth(text, MAX_EVENT_DEPTH)) return false;
+    // No depth limit yet (JSON.parse does not recurse): a header is checked for depth as a
+    // header (`ChunkWriter.checkHeader`), anything else as an event.
     let value: unknown;
     try {
       value = JSON.parse(text);

@@ -478,10 +478,31 @@ export class EventSink {
   /** Checks a header object against the header schema; a bad header is fatal. */
   checkHeader(value: unknown, lineOfKey: (key: string | null) => number): void {
     const problems = this.validators.checkHeader(value);
-    if (problems.length === 0) return;
-    const line = lineOfKey(problems[0].key);
-    this.fatal('header', line, `invalid header: ${problems.map((p) => p.message).join('; ')}`);
+    if (problems.length > 0) {
+      const line = lineOfKey(problems[0].key);
+      this.fatal('header', line, `invalid header: ${problems.map((p) => p.message).join('; ')}`);
+    }
+    // Reports copy `meta`, and JSON.stringify recurses: a header nested thousands deep passes the
+    // schema (meta is free-form) and would overflow the stack while a report is written.
+    for (const [key, field] of Object.entries(value as object)) {
+      if (nestsDeeperThan(field, MAX_HEADER_DEPTH - 1)) this.fatal('header', lineOfKey(key), `invalid header: "${key}" nests more than ${MAX_HEADER_DEPTH - 1} levels deep`);
+    }
   }
+}
+
+/** Deepest nesting a header may have, the header object being level 1 (enough for any metadata). */
+export const MAX_HEADER_DEPTH = 32;
+
+/** True when `value` nests objects or arrays more than `limit` levels deep (walked without recursion). */
+export function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const [node, depth] = item;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 /** The event's op for the location prefix, when it is a known op name. */

@@ -11,7 +11,7 @@
  * Memory stays bounded by the read size plus one event: nothing here holds the file.
  */
 import { isUtf8 } from 'node:buffer';
-import { readSync } from 'node:fs';
+import { fstatSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { Readable, pipeline } from 'node:stream';
@@ -143,7 +143,13 @@ export interface PreparedSource {
 /** Opens a file, or stdin for "-", as a byte stream. File-system errors become `UserError`s. */
 export async function openFileStream(path: string, stdin: NodeJS.ReadableStream | undefined): Promise<AsyncIterable<Uint8Array | string>> {
   // Only the CLI decides what stdin is; `process.stdin` is the fallback for library callers.
-  if (path === '-') return (stdin ?? process.stdin) as unknown as AsyncIterable<Uint8Array | string>;
+  if (path === '-') {
+    const stream = stdin ?? process.stdin;
+    // Node reads a directory on descriptor 0 (`< /tmp`) as an empty stream, which would pass
+    // for an empty trace.
+    if (stream === process.stdin && isDirectoryDescriptor(0)) throw unreadable('stdin (-)', { code: 'EISDIR' });
+    return stream as unknown as AsyncIterable<Uint8Array | string>;
+  }
   try {
     return new FileChunks(await open(path, 'r'));
   } catch (error) {
@@ -185,6 +191,14 @@ export class FileChunks implements AsyncIterable<Buffer> {
     } finally {
       await this.handle.close();
     }
+  }
+}
+
+function isDirectoryDescriptor(fd: number): boolean {
+  try {
+    return fstatSync(fd).isDirectory();
+  } catch {
+    return false;
   }
 }
 

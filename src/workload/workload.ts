@@ -8,7 +8,7 @@
  * seed. Registering a new workload = one new file exporting a `WorkloadModule` + one line in
  * `index.ts` + one test case in `test/workload`.
  */
-import { UsageError } from '../errors.js';
+import { shownNumber, UsageError } from '../errors.js';
 import type { TraceEvent, TraceHeader } from '../trace/types.js';
 import type { Mutator } from './mutator.js';
 
@@ -41,10 +41,10 @@ export const MAX_WORKLOAD_EVENTS = 2 ** 40;
 export function checkWorkloadOptions(name: string, options: WorkloadOptions): void {
   const { events, seed } = options;
   if (!Number.isSafeInteger(events) || events < 0 || events > MAX_WORKLOAD_EVENTS) {
-    throw new UsageError(`workload ${name}: the number of events must be a whole number from 0 to ${MAX_WORKLOAD_EVENTS}, got ${JSON.stringify(events)}`);
+    throw new UsageError(`workload ${name}: the number of events must be a whole number from 0 to ${MAX_WORKLOAD_EVENTS}, got ${shownNumber(events)}`);
   }
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-    throw new UsageError(`workload ${name}: the seed must be a whole number from 0 to 4294967295, got ${JSON.stringify(seed)}`);
+    throw new UsageError(`workload ${name}: the seed must be a whole number from 0 to 4294967295, got ${shownNumber(seed)}`);
   }
 }
 

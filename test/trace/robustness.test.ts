@@ -190,6 +190,21 @@ describe('trace/robustness', () => {
       expect(messagesOf(error)).toEqual(['deep.json:1: the JSON document ends inside the event that starts on this line (is the file truncated?)']);
     });
 
+    it('refuses metadata nested deeper than 31 levels in every encoding, which reports could not copy', async () => {
+      const nested = (levels: number) => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
+      const texts = (meta: string): [string, string][] => [
+        ['deep.jsonl', `{"format":"memreplay","version":1,"meta":${meta}}\n{"op":"gc","enabled":true}\n`],
+        ['deep.json', `{"format":"memreplay","version":1,"meta":${meta},"events":[]}`],
+        ['deep.csv', `# {"format":"memreplay","version":1,"meta":${meta}}\nop,id\n`],
+      ];
+      for (const [file, text] of texts(nested(31))) expect((await decodeAll(text, file)).header.meta, file).toHaveProperty('a');
+      for (const levels of [32, 5000]) {
+        for (const [file, text] of texts(nested(levels))) {
+          expect(messagesOf(await decodeError(text, file)), file).toEqual([`${file}:1: invalid header: "meta" nests more than 31 levels deep`]);
+        }
+      }
+    });
+
     it('survives a deeply nested header value', async () => {
       const levels = Math.floor((MAX_EVENT_BYTES - 10) / 2);
       const error = await decodeError(`{"format":"memreplay","version":1,"meta":${'['.repeat(levels)}${']'.repeat(levels)},"events":[]}`, 'deep.json');
