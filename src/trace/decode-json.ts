@@ -53,7 +53,59 @@ export function acceptJsonText(sink: EventSink, text: string, line: number, inde
     sink.reject('not-json', line, index, `not valid JSON: ${explainJsonSyntax(text, unit)}`);
     return;
   }
+  // JSON.parse keeps the last of two equal keys; an event that says "id" twice is ambiguous. (The
+  // fast-path scanners refuse such a line, so it always comes here.)
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const repeated = repeatedTopLevelKey(text, Object.keys(value).length);
+    if (repeated !== null) {
+      sink.reject('schema', line, index, `the field ${JSON.stringify(repeated)} is given twice; give each field once`);
+      return;
+    }
+  }
   sink.accept(value, line, index);
+}
+
+/**
+ * The first key that the top-level object in `text` (valid JSON) has twice, or null. `distinct`:
+ * how many keys JSON.parse kept. The keys are counted first, without making strings; they are
+ * read only when there are more of them than `distinct`.
+ */
+function repeatedTopLevelKey(text: string, distinct: number): string | null {
+  if (topLevelKeys(text, null) <= distinct) return null;
+  const keys: string[] = [];
+  topLevelKeys(text, keys);
+  const seen = new Set<string>();
+  for (const key of keys) {
+    if (seen.has(key)) return key;
+    seen.add(key);
+  }
+  return null;
+}
+
+/** How many keys the top-level object in `text` (valid JSON) has, repeats included; pushes them to `into` when given. */
+function topLevelKeys(text: string, into: string[] | null): number {
+  let count = 0;
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      let end = i + 1;
+      while (text.charCodeAt(end) !== QUOTE) end += text.charCodeAt(end) === BACKSLASH ? 2 : 1;
+      let next = end + 1;
+      while (next < text.length && text.charCodeAt(next) <= 0x20) next++;
+      // A string at depth 1 followed by ':' is a key of the top-level object.
+      if (depth === 1 && text.charCodeAt(next) === COLON) {
+        count++;
+        into?.push(JSON.parse(text.slice(i, end + 1)) as string);
+      }
+      i = end;
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      depth++;
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      depth--;
+    }
+  }
+  return count;
 }
 
 function tooDeepDetail(): string {

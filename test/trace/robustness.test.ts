@@ -212,6 +212,30 @@ describe('trace/robustness', () => {
     });
   });
 
+  describe('a field given twice', () => {
+    it('is refused by name in JSON Lines and JSON documents, however it is spelled or spaced', async () => {
+      const lines = [
+        '{"op":"alloc","id":1,"id":2,"type":"A","size":8}',
+        '{"op": "alloc", "id": 3, "type": "A", "size": 8, "size": 16}',
+        '{"op":"alloc","\\u0069d":4,"id":5,"type":"A","size":8}',
+        '{"op":"alloc","id":6,"type":"A","size":8,"site":"a,\\"id\\":7"}',
+      ];
+      for (const [file, text] of [
+        ['dup.jsonl', `${lines.join('\n')}\n`],
+        ['dup.json', `{"format":"memreplay","version":1,"events":[${lines.join(',\n')}]}`],
+      ]) {
+        const decoded = await decodeAll(text, file, { finish: false });
+        expect(decoded.diagnostics.errors.map((e) => e.detail), file).toEqual([
+          'the field "id" is given twice; give each field once',
+          'the field "size" is given twice; give each field once',
+          'the field "id" is given twice; give each field once',
+        ]);
+        // A key's name inside a string value is no key.
+        expect(decoded.rows.map((r) => r.event)).toEqual([expect.objectContaining({ op: 'alloc', id: 6 })]);
+      }
+    });
+  });
+
   describe('keys named __proto__ and constructor', () => {
     const pollute = [
       '{"op":"free","id":1,"__proto__":{"polluted":"yes"}}',
