@@ -139,6 +139,12 @@ export class Heap {
   private cascadeStack = new Int32Array(256);
   /** A cascade is running: one started inside it (by a collection run from `deallocating`) needs its own stack. */
   private cascading = false;
+  /**
+   * The most deallocations one cascade had in progress at once (CPython's nesting of `tp_dealloc`
+   * calls): `verify` needs it, because CPython 3.7 leaks what a list subclass's deallocation
+   * reaches below 25 levels (see verify-command.ts).
+   */
+  deepestCascade = 0;
   private clearBuffer = new Int32Array(256);
 
   constructor() {
@@ -290,6 +296,7 @@ export class Heap {
     let top = 0;
     const observe = this.observeDeallocationStart;
     stack[top++] = root;
+    if (top > this.deepestCascade) this.deepestCascade = top;
     if (observe) this.deallocations.deallocating?.(root);
     cursor[root] = this.edgeLength[root];
     // No edge is added while a cascade runs, so the edge array cannot be replaced under us.
@@ -308,6 +315,7 @@ export class Heap {
             if (!nested) this.cascadeStack = stack;
           }
           stack[top++] = d;
+          if (top > this.deepestCascade) this.deepestCascade = top;
           if (observe) this.deallocations.deallocating?.(d);
           cursor[d] = this.edgeLength[d];
         }

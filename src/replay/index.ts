@@ -42,6 +42,8 @@ export interface ReplayResult {
   freeLists: FreeListStats[];
   liveObjects: number;
   liveBytes: number;
+  /** See `Heap.deepestCascade`. */
+  deepestCascade: number;
   groups: AllocationGroups;
   types: StringTable;
   sites: StringTable;
@@ -118,6 +120,7 @@ function finishReplay(engine: ReplayEngine, source: ReplaySourceInfo, settings: 
     freeLists: engine.freeLists.stats(),
     liveObjects: engine.heap.liveObjects,
     liveBytes: engine.heap.liveBytes,
+    deepestCascade: engine.heap.deepestCascade,
     groups: engine.groups,
     types: source.types,
     sites: source.sites,

@@ -47,6 +47,32 @@ describe.skipIf(python === null)('cli verify', () => {
   });
 });
 
+const python37 = pythonOrSkip('3.7.16');
+
+describe.skipIf(python37 === null)('cli verify against CPython 3.7', () => {
+  /** A chain of `n` objects, dropped at once: its deallocation nests `n` deep. */
+  function chain(n: number): TraceEvent[] {
+    const events: TraceEvent[] = [ev.alloc(1)];
+    for (let i = 2; i <= n; i++) {
+      events.push(ev.alloc(i), ev.link(i - 1, i));
+      if (i > 2) events.push(ev.decref(i - 1));
+    }
+    events.push(ev.decref(n), ev.decref(1));
+    return events;
+  }
+
+  it('refuses a deallocation nested deeper than 3.7 finishes for the list subclasses the oracle uses', async () => {
+    const ok = join(tmp, 'chain-25.jsonl');
+    writeFileSync(ok, traceToString(chain(25), null, 'jsonl'));
+    expect((await runCli(['verify', ok, '--python', python37!])).code).toBe(0);
+    const deep = join(tmp, 'chain-26.jsonl');
+    writeFileSync(deep, traceToString(chain(26), null, 'jsonl'));
+    const result = await runCli(['verify', deep, '--python', python37!]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('one deallocation here nests 26 deallocations; CPython 3.7 never finishes deallocating a list subclass more than 25 levels down');
+  });
+});
+
 describe('cli verify against CPython 3.14.2 in pyodide', () => {
   it('runs meta.python 3.14.2 in pyodide when pyenv has no 3.14.2, and the incremental model matches it', async () => {
     const file = join(tmp, 'random-314.jsonl');
