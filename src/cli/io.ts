@@ -1,5 +1,6 @@
 /**
- * The CLI's input and output: atomic report files, stdout as "-", and a progress line on stderr.
+ * The CLI's input and output: report files written all or none, stdout as "-", and a progress
+ * line on stderr.
  * Only `src/cli` touches `process` and the file system for writing.
  */
 import { randomBytes } from 'node:crypto';
