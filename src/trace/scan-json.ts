@@ -558,8 +558,9 @@ const KEY_T = word(',"t"');
 // Python's default separators: `{"op": "` is two words and the op name's first letter.
 const SPACED_OP = word('": "');
 /** By the op name's first letter: the op (0: none), and the rest of the line up to the id's value. */
-const SPACED_OP_BY_LETTER = new Uint8Array(128);
-const SPACED_REST_BY_LETTER: WordPrefix[] = new Array<WordPrefix>(128).fill(wordPrefix('\0'));
+// Indexed by any byte (a non-ASCII first letter included), so both tables cover all 256.
+const SPACED_OP_BY_LETTER = new Uint8Array(256);
+const SPACED_REST_BY_LETTER: WordPrefix[] = new Array<WordPrefix>(256).fill(wordPrefix('\0'));
 for (const [name, idKey] of [['alloc', 'id'], ['decref', 'id'], ['incref', 'id'], ['link', 'src'], ['unlink', 'src'], ['free', 'id'], ['resize', 'id']] as const) {
   const letter = name.charCodeAt(0);
   SPACED_OP_BY_LETTER[letter] = Op[name];

@@ -421,6 +421,18 @@ describe('trace/fast path', () => {
       expect(spaced / runs).toBeGreaterThan(0.3);
     });
 
+    it('reads any byte where an op name starts, as the member loop does (a non-ASCII one crashed the spaced scanner)', () => {
+      for (const [prefix, suffix] of [['{"op": "', 'lloc", "id": 1, "type": "A", "size": 8}'], ['{"op":"', 'lloc","id":1,"type":"A","size":8}']]) {
+        for (let byte = 0; byte < 256; byte++) {
+          const head = Buffer.from(prefix, 'latin1');
+          const text = Buffer.concat([head, Buffer.from([byte]), Buffer.from(`${suffix}\n`, 'latin1'), Buffer.alloc(SCAN_SLACK_BYTES, 0x20)]);
+          const end = text.length - SCAN_SLACK_BYTES;
+          const expected = scanJsonMembers(text, 0, end, new ScannedEvent());
+          expect(scanJsonLine(text, 0, end, new ScannedEvent()), `byte ${byte}`).toBe(expected);
+        }
+      }
+    });
+
     it("accepts the lines JSON.stringify and Python's json.dumps write for plain events", () => {
       const lines: TraceEvent[] = [
         { op: 'alloc', id: 1, type: 'list', size: 56, site: 'app.py:3', t: 0 },
