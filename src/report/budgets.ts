@@ -12,7 +12,7 @@
  */
 import { UsageError } from '../errors.js';
 import type { ReplayReport } from './json.js';
-import { formatBytes, formatCount, safeText } from './format.js';
+import { atEvent, formatBytes, formatCount, safeText } from './format.js';
 import { groupGrowthBytes } from '../replay/leaks.js';
 
 export type Budget =
@@ -138,7 +138,7 @@ function evaluateBudget(report: ReplayReport, budget: Budget): BudgetVerdict {
         passed,
         actual: formatBytes(peak.bytes),
         limit: formatBytes(budget.limit),
-        message: `${budget.option}: peak live bytes ${formatBytes(peak.bytes)} (${formatCount(peak.bytes)} B at event ${formatCount(peak.bytesEvent)}) ${passed ? '<=' : '>'} ${formatBytes(budget.limit)}`,
+        message: `${budget.option}: peak live bytes ${formatBytes(peak.bytes)} (${formatCount(peak.bytes)} B ${atEvent(peak.bytesEvent)}) ${passed ? '<=' : '>'} ${formatBytes(budget.limit)}`,
       };
     }
     case 'collections': {

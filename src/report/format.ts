@@ -15,6 +15,11 @@ export function formatCount(n: number): string {
   return n < 0 && Math.round(n) !== 0 ? `-${out}` : out;
 }
 
+/** "at event 1,234", or "before any event" for -1 (a peak never reached: a trace with no allocation). */
+export function atEvent(event: number): string {
+  return event < 0 ? 'before any event' : `at event ${formatCount(event)}`;
+}
+
 /** Bytes in binary units: 1536 → "1.5 KiB". */
 export function formatBytes(bytes: number): string {
   const sign = bytes < 0 ? '-' : '';

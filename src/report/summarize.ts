@@ -4,7 +4,7 @@
  */
 import type { ReplayReport } from './json.js';
 import type { ReachableGroup } from '../replay/leaks.js';
-import { formatBytes, formatCount, formatPercent } from './format.js';
+import { atEvent, formatBytes, formatCount, formatPercent } from './format.js';
 
 /**
  * An arena is "sparse" when its blocks in use fill less than this share of it.
@@ -80,8 +80,8 @@ export function headlineCards(report: ReplayReport): HeadlineCard[] {
   const leaks = report.leaks;
   const growing = leaks.reachable.groups.filter((g) => g.growing);
   const cards: HeadlineCard[] = [
-    { label: 'peak live memory', value: formatBytes(mem.peak.bytes), detail: `at event ${formatCount(mem.peak.bytesEvent)}`, tone: 'neutral' },
-    { label: 'peak live objects', value: formatCount(mem.peak.objects), detail: `at event ${formatCount(mem.peak.objectsEvent)}`, tone: 'neutral' },
+    { label: 'peak live memory', value: formatBytes(mem.peak.bytes), detail: atEvent(mem.peak.bytesEvent), tone: 'neutral' },
+    { label: 'peak live objects', value: formatCount(mem.peak.objects), detail: atEvent(mem.peak.objectsEvent), tone: 'neutral' },
     { label: 'live at the end', value: formatBytes(mem.live.bytes), detail: `${formatCount(mem.live.objects)} objects`, tone: 'neutral' },
   ];
   if (report.config.tracesCycles) {

@@ -6,7 +6,7 @@
  */
 import type { BudgetVerdict } from './budgets.js';
 import type { ReplayReport } from './json.js';
-import { formatBytes, formatCount, formatPercent, padEnd, safeText } from './format.js';
+import { atEvent, formatBytes, formatCount, formatPercent, padEnd, safeText } from './format.js';
 import { allocatorPinning, INCREMENTAL_COLUMNS_NOTE, SPARSE_ARENA_SHARE } from './summarize.js';
 
 export interface TerminalOptions {
@@ -128,8 +128,8 @@ export function renderTerminal(report: ReplayReport, options: TerminalOptions): 
   const mem = report.memory;
   lines.push(bold('Memory'));
   lines.push(
-    `  peak ${formatCount(mem.peak.objects)} objects (event ${formatCount(mem.peak.objectsEvent)}), ` +
-      `${formatBytes(mem.peak.bytes)} (event ${formatCount(mem.peak.bytesEvent)})`,
+    `  peak ${formatCount(mem.peak.objects)} objects (${atEvent(mem.peak.objectsEvent)}), ` +
+      `${formatBytes(mem.peak.bytes)} (${atEvent(mem.peak.bytesEvent)})`,
   );
   lines.push(`  live at end ${formatCount(mem.live.objects)} objects, ${formatBytes(mem.live.bytes)}`);
   lines.push(

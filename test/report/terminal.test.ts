@@ -2,7 +2,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluateBudgets, parseBudgets } from '../../src/report/budgets.js';
 import type { ReplayReport } from '../../src/report/json.js';
 import { renderTerminal, visibleLength, wrapLine } from '../../src/report/terminal.js';
-import { hostileReport, sampleReport } from './fixtures.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hostileReport, reportOf, sampleReport } from './fixtures.js';
 
 describe('report/terminal', () => {
   const reports = new Map<string, ReplayReport>();
@@ -44,6 +47,17 @@ describe('report/terminal', () => {
       '  FAIL --fail-on leaks: 41 in cycles, 0 uncollectable',
       '  pass --max-peak-bytes 1G: 14.1 KiB (limit 1.0 GiB)',
     ]);
+  });
+
+  it('says when a peak came, and never "event -1" for a trace with no allocation', async () => {
+    expect(renderTerminal(reports.get('cycle')!, { color: false })).toMatch(/peak [\d,]+ objects \(at event [\d,]+\), [\d.]+ \S+ \(at event [\d,]+\)/);
+    const dir = mkdtempSync(join(tmpdir(), 'memreplay-terminal-'));
+    const empty = join(dir, 'empty.jsonl');
+    writeFileSync(empty, '');
+    const report = await reportOf({ trace: empty });
+    const text = renderTerminal(report, { color: false });
+    expect(text).toContain('peak 0 objects (before any event), 0 B (before any event)');
+    expect(text).not.toContain('-1');
   });
 
   it('names the memory the allocator pins', () => {
