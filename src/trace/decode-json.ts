@@ -70,7 +70,7 @@ export function acceptJsonText(sink: EventSink, text: string, line: number, inde
  * how many keys JSON.parse kept. The keys are counted first, without making strings; they are
  * read only when there are more of them than `distinct`.
  */
-function repeatedTopLevelKey(text: string, distinct: number): string | null {
+export function repeatedTopLevelKey(text: string, distinct: number): string | null {
   if (topLevelKeys(text, null) <= distinct) return null;
   const keys: string[] = [];
   topLevelKeys(text, keys);

@@ -236,6 +236,18 @@ describe('trace/robustness', () => {
     });
   });
 
+  describe('a header key given twice', () => {
+    it('is refused by name in every encoding, as a JSON document always did', async () => {
+      for (const [file, text] of [
+        ['h.jsonl', '{"format":"memreplay","version":1,"meta":{"python":"3.12.1"},"meta":{}}\n{"op":"gc","enabled":true}\n'],
+        ['h.csv', '# {"format":"memreplay","version":1,"meta":{},"meta":{"python":"3.12.1"}}\nop,id\n'],
+        ['h.json', '{"format":"memreplay","version":1,"meta":{},"meta":{"python":"3.12.1"},"events":[]}'],
+      ]) {
+        expect(messagesOf(await decodeError(text, file)), file).toEqual([`${file}:1: invalid header: the key "meta" appears twice`]);
+      }
+    });
+  });
+
   describe('keys named __proto__ and constructor', () => {
     const pollute = [
       '{"op":"free","id":1,"__proto__":{"polluted":"yes"}}',
