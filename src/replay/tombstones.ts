@@ -40,11 +40,13 @@ export class Tombstones {
 
   constructor(private readonly capacity: number) {
     this.ringSize = 2 * Math.max(1, capacity);
-    this.ringIds = new Float64Array(this.ringSize);
-    this.ringStrings = new Array<string | undefined>(this.ringSize).fill(undefined);
-    this.ringEvents = new Float64Array(this.ringSize);
-    this.ringLines = new Float64Array(this.ringSize);
-    this.ringLive = new Uint8Array(this.ringSize);
+    // The ring (3.5 MB for 65,536 entries) is made when the first id is remembered: most
+    // replays of small traces, and every `validate`, never need it.
+    this.ringIds = new Float64Array(0);
+    this.ringStrings = [];
+    this.ringEvents = new Float64Array(0);
+    this.ringLines = new Float64Array(0);
+    this.ringLive = new Uint8Array(0);
   }
 
   get size(): number {
@@ -65,6 +67,7 @@ export class Tombstones {
       this.ringLines[existing] = line;
       return;
     }
+    if (this.ringLive.length === 0) this.compact();
     if (this.count >= this.capacity) this.evictOldest();
     if (this.tail - this.head === this.ringSize) this.compact();
     const position = this.tail % this.ringSize;
@@ -131,7 +134,7 @@ export class Tombstones {
     }
   }
 
-  /** Moves the remembered entries, oldest first, to the start of fresh arrays, dropping the holes. */
+  /** Moves the remembered entries, oldest first, to the start of fresh arrays, dropping the holes (or makes the first arrays). */
   private compact(): void {
     const size = this.ringSize;
     const ids = new Float64Array(size);
