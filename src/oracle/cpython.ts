@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import type { ObjectId, TraceEvent } from '../trace/types.js';
 import { DRIVER_OP, DRIVER_SOURCE, OBJECT_KIND, ORACLE_DATA_MAGIC } from './driver.js';
+import { cannotRunInterpreter } from './python.js';
 import { ReferenceHeap, objectKey, type FinalizerName, type ObjectPath } from './reference-model.js';
 
 /**
@@ -427,7 +428,7 @@ function runProcess(executable: string, args: string[], timeoutMs: number): Prom
     child.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       if (error.code === 'ENOENT' || error.code === 'EACCES') {
-        reject(new UserError('ORACLE_PYTHON_NOT_FOUND', `cannot run the Python interpreter ${JSON.stringify(executable)}: ${error.message}`));
+        reject(cannotRunInterpreter(executable, error));
       } else {
         reject(error);
       }

@@ -32,6 +32,11 @@ export function findPython(version: string): string | null {
   return null;
 }
 
+/** The error for an interpreter that cannot be started at all (no such file, not executable). */
+export function cannotRunInterpreter(executable: string, error: Error): UserError {
+  return new UserError('ORACLE_PYTHON_NOT_FOUND', `cannot run the Python interpreter ${JSON.stringify(executable)}: ${error.message}`);
+}
+
 /** The oldest CPython the oracle driver runs on (it calls `gc.freeze`, new in 3.7). */
 const OLDEST_ORACLE_PYTHON: readonly [number, number] = [3, 7];
 
@@ -48,7 +53,7 @@ const IDENTIFY = "import sys; i = getattr(sys, 'implementation', None); sys.stdo
 export function checkOracleInterpreter(executable: string): string {
   const run = spawnSync(executable, ['-S', '-E', '-c', IDENTIFY], { encoding: 'utf8', timeout: 60_000 });
   const error = run.error as NodeJS.ErrnoException | undefined;
-  if (error !== undefined) throw new UserError('ORACLE_PYTHON_NOT_FOUND', `cannot run the Python interpreter ${JSON.stringify(executable)}: ${error.message}`);
+  if (error !== undefined) throw cannotRunInterpreter(executable, error);
   const identity = /^(\w+) (\d+)\.(\d+)\.(\d+)$/.exec(run.status === 0 ? run.stdout.trim() : '');
   if (identity === null) {
     const said = (run.stderr || run.stdout).trim().split('\n')[0] ?? '';

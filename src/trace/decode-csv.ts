@@ -22,7 +22,7 @@
  */
 import type { EventSink, LineScanner } from './encode.js';
 import { canonicalIntegerOf } from './encode.js';
-import { defaultHeader, repeatedTopLevelKey, unreadableEventDetail } from './decode-json.js';
+import { defaultHeader, unreadableEventDetail } from './decode-json.js';
 import { isBlank } from './decode-jsonl.js';
 import type { PrescannedLines } from './prescanned.js';
 import { CsvLineScanner } from './scan-csv.js';
@@ -188,9 +188,7 @@ export class CsvDecoder implements TraceDecoder, LineSink {
     } catch {
       this.sink.fatal('header', lineNumber, 'invalid header: the "# {…}" line is not valid JSON');
     }
-    const repeated = typeof value === 'object' && value !== null ? repeatedTopLevelKey(json, Object.keys(value).length) : null;
-    if (repeated !== null) this.sink.fatal('header', lineNumber, `invalid header: the key "${repeated}" appears twice`);
-    this.sink.checkHeader(value, () => lineNumber);
+    this.sink.checkHeaderText(json, value, lineNumber);
     const meta = (value as { meta?: TraceMeta }).meta;
     this.header = { format: 'memreplay', version: 1, meta: meta ?? {} };
   }

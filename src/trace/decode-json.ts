@@ -643,7 +643,7 @@ export class JsonDocumentDecoder implements TraceDecoder {
           this.malformed(`a key that is not a valid JSON string: ${explainJsonSyntax(text, 'value')}`);
         }
         if (typeof key !== 'string') return this.malformed('a key that is not a string');
-        if (this.fieldLines.has(key)) this.sink.fatal('header', this.captureLine, `invalid header: the key "${key}" appears twice`);
+        if (this.fieldLines.has(key)) this.sink.repeatedHeaderKey(key, this.captureLine);
         this.key = key;
         this.fieldLines.set(key, this.captureLine);
         this.state = State.colon;

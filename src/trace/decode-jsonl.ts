@@ -7,7 +7,7 @@
  * `LineSplitter`, which bounds memory by refusing lines over 1 MiB without keeping their bytes.
  */
 import type { EventSink } from './encode.js';
-import { acceptJsonText, defaultHeader, repeatedTopLevelKey, unreadableEventDetail } from './decode-json.js';
+import { acceptJsonText, defaultHeader, unreadableEventDetail } from './decode-json.js';
 import type { PrescannedLines } from './prescanned.js';
 import { scanJsonLine } from './scan-json.js';
 import { ScannedEvent } from './scanned-event.js';
@@ -87,9 +87,7 @@ export class JsonLinesDecoder implements TraceDecoder, LineSink {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
     const has = (key: string): boolean => Object.prototype.hasOwnProperty.call(value, key);
     if (has('op') || !(has('format') || has('version'))) return false;
-    const repeated = repeatedTopLevelKey(text, Object.keys(value).length);
-    if (repeated !== null) this.sink.fatal('header', lineNumber, `invalid header: the key "${repeated}" appears twice`);
-    this.sink.checkHeader(value, () => lineNumber);
+    this.sink.checkHeaderText(text, value, lineNumber);
     const meta = (value as { meta?: TraceMeta }).meta;
     this.header = { format: 'memreplay', version: 1, meta: meta ?? {} };
     return true;

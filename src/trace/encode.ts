@@ -13,6 +13,7 @@
  * fresh set of columns per gap.
  */
 import { ByteInterner } from './byte-interner.js';
+import { repeatedTopLevelKey } from './decode-json.js';
 import type { Diagnostics } from './diagnostics.js';
 import { TraceError } from '../errors.js';
 import { eventValidators } from './schema.js';
@@ -473,6 +474,21 @@ export class EventSink {
   /** Stops reading: the rest of the file cannot be decoded. `index` -1 means the file as a whole. */
   fatal(kind: TraceErrorKind, line: number, detail: string, index = -1): never {
     return this.diagnostics.fatal(new TraceError(kind, { file: this.file, line, event: index }, detail));
+  }
+
+  /** Stops reading at a header key given twice (`key`, on `line`). */
+  repeatedHeaderKey(key: string, line: number): never {
+    return this.fatal('header', line, `invalid header: the key "${key}" appears twice`);
+  }
+
+  /**
+   * `checkHeader` for a header parsed whole from one line's JSON `text` (JSON Lines, CSV's
+   * "# {…}" line): JSON.parse kept the last of two equal keys, so the text is asked first.
+   */
+  checkHeaderText(text: string, value: unknown, line: number): void {
+    const repeated = typeof value === 'object' && value !== null ? repeatedTopLevelKey(text, Object.keys(value).length) : null;
+    if (repeated !== null) this.repeatedHeaderKey(repeated, line);
+    this.checkHeader(value, () => line);
   }
 
   /** Checks a header object against the header schema; a bad header is fatal. */
