@@ -84,6 +84,14 @@ export interface ArenaUsage {
 /** MAX_LISTED_ARENAS: arenas listed one by one in a snapshot (the least used first); the rest are counted. */
 export const MAX_LISTED_ARENAS = 100;
 
+/**
+ * True for 1, 2, 4, … (exact integers only). For allocator parameters, which may exceed 32 bits:
+ * not `n & (n - 1)`, whose operands JavaScript cuts to 32 bits (2^32 + 16 passed).
+ */
+export function isPowerOfTwo(n: number): boolean {
+  return Number.isSafeInteger(n) && n > 0 && 2 ** Math.round(Math.log2(n)) === n;
+}
+
 export interface PoolSnapshot {
   policy: string;
   /** The parameters in effect (alignment, small_threshold, pool_size, ...). */

@@ -495,11 +495,13 @@ export class PymallocPolicy implements PoolPolicy {
   private growPools(slots: number): void {
     let capacity = Math.max(1, this.slotCapacity);
     while (capacity < slots) capacity *= 2;
-    const blocks = (capacity * this.maxPools) << this.blockShift;
+    // Multiplied, not shifted: a shift would wrap at 32 bits and pass the check.
+    const handlesPerArena = this.maxPools * 2 ** this.blockShift;
+    const blocks = capacity * handlesPerArena;
     if (blocks > MALLOC_HANDLE_BASE) {
       throw new UserError(
         'POOL_TOO_MANY_ARENAS',
-        `the replay needs more than ${Math.floor(MALLOC_HANDLE_BASE / (this.maxPools << this.blockShift))} pymalloc arenas at once, more than memreplay's block handles can address`,
+        `the replay needs more than ${Math.floor(MALLOC_HANDLE_BASE / handlesPerArena)} pymalloc arenas at once, more than memreplay's block handles can address`,
       );
     }
     const pools = capacity * this.maxPools;

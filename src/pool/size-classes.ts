@@ -32,6 +32,7 @@
  *   the common case.
  */
 import { UsageError } from '../errors.js';
+import { isPowerOfTwo } from './pool.js';
 
 /** The obmalloc parameters a pymalloc policy takes; names are those of `--pool-param`. */
 export type PymallocParams = {
@@ -68,12 +69,14 @@ export const PYMALLOC_PARAM_DOCS: Record<keyof PymallocParams, string> = {
  */
 export const MAX_SMALL_THRESHOLD_BYTES = 32768;
 
+/**
+ * Largest arena accepted for what-if runs (CPython's are 256 KiB up to 3.9, 1 MiB from 3.10). The
+ * model addresses blocks with 30-bit handles (pymalloc.ts), and one arena must fit in them.
+ */
+export const MAX_ARENA_SIZE_BYTES = 2 ** 30;
+
 /** Marks a pool that was carved but never initialised for a class (obmalloc's DUMMY_SIZE_IDX). */
 export const NO_SIZE_CLASS = -1;
-
-function isPowerOfTwo(n: number): boolean {
-  return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
-}
 
 function roundUp(n: number, multiple: number): number {
   return Math.ceil(n / multiple) * multiple;
@@ -127,8 +130,8 @@ export class SizeClassTable {
         `pool parameter pool_size must be a power of two holding the ${overhead}-byte header and two ${threshold}-byte blocks (at least ${overhead + 2 * threshold}), got ${poolSize}`,
       );
     }
-    if (!Number.isInteger(arenaSize) || arenaSize % poolSize !== 0 || arenaSize / poolSize < 3) {
-      throw new UsageError(`pool parameter arena_size must be a multiple of pool_size (${poolSize}) holding at least 3 pools, got ${arenaSize}`);
+    if (!Number.isInteger(arenaSize) || arenaSize % poolSize !== 0 || arenaSize / poolSize < 3 || arenaSize > MAX_ARENA_SIZE_BYTES) {
+      throw new UsageError(`pool parameter arena_size must be a multiple of pool_size (${poolSize}) holding at least 3 pools, at most ${MAX_ARENA_SIZE_BYTES} (1 GiB), got ${arenaSize}`);
     }
     for (const flag of ['unaligned_arenas', 'keep_free_arena'] as const) {
       if (params[flag] !== 0 && params[flag] !== 1) throw new UsageError(`pool parameter ${flag} must be 0 or 1, got ${params[flag]}`);

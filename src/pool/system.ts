@@ -28,7 +28,7 @@
  * reused LIFO so the tables stay as small as the peak number of live blocks.
  */
 import { UsageError } from '../errors.js';
-import type { MallocStats, PoolModule, PoolPolicy, PoolSample, PoolSnapshot } from './pool.js';
+import { isPowerOfTwo, type MallocStats, type PoolModule, type PoolPolicy, type PoolSample, type PoolSnapshot } from './pool.js';
 import { grown } from '../typed-arrays.js';
 
 export type MallocParams = {
@@ -60,10 +60,6 @@ const MALLOC_PARAM_DOCS: Record<keyof MallocParams, string> = {
   mmap_threshold: 'M_MMAP_THRESHOLD: chunks at least this large are mmapped and rounded up to pages',
   page_size: 'page size for mmapped chunks (power of two)',
 };
-
-function isPowerOfTwo(n: number): boolean {
-  return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
-}
 
 export function validateMallocParams(params: MallocParams): void {
   for (const name of ['chunk_alignment', 'page_size'] as const) {

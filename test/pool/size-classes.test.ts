@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { poolPolicies } from '../../src/pool/index.js';
+import { createPool, poolPolicies } from '../../src/pool/index.js';
 import { SizeClassTable, type PymallocParams } from '../../src/pool/size-classes.js';
 
 /** Expectations computed by hand from obmalloc's macros [v3.11.2 Objects/obmalloc.c: INDEX2SIZE, NUMBLOCKS, POOL_OVERHEAD]. */
@@ -37,5 +37,15 @@ describe('pool/size-classes', () => {
     // alignment 32: header rounds up to 64; (4096 − 64) / 32 = 126.
     const wide = table(DEFAULTS_39, { alignment: 32 });
     expect([wide.count, wide.poolOverhead, wide.blocksPerPool[0]]).toEqual([16, 64, 126]);
+  });
+
+  it('refuses arenas beyond 1 GiB, and sizes that are powers of two only in their low 32 bits', () => {
+    const refused = (overrides: Partial<PymallocParams>) => () => table(DEFAULTS_311, overrides);
+    expect(table(DEFAULTS_311, { arena_size: 2 ** 30 }).maxPoolsPerArena).toBe(2 ** 16);
+    expect(refused({ arena_size: 2 ** 31 })).toThrow('at most 1073741824 (1 GiB), got 2147483648');
+    expect(refused({ arena_size: 2 ** 35 })).toThrow('at most 1073741824 (1 GiB)');
+    // 2^32 + 16384: `n & (n - 1)` sees only 16384.
+    expect(refused({ pool_size: 2 ** 32 + 16384, arena_size: 3 * (2 ** 32 + 16384) })).toThrow('pool_size must be a power of two');
+    expect(() => createPool('malloc', { chunk_alignment: 2 ** 32 + 16 })).toThrow('chunk_alignment must be a power of two, got 4294967312');
   });
 });
