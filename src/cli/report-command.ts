@@ -17,6 +17,7 @@ import { COMMANDS } from './command-list.js';
 import { BudgetError, UsageError, UserError } from '../errors.js';
 import { evaluateBudgets, FAIL_ON_CONDITIONS, parseBudgets, type Budget } from '../report/budgets.js';
 import { CSV_FILE_NAMES, renderCsvTables } from '../report/csv.js';
+import { reportValueProblem, timelineProblem } from '../report/integrity.js';
 import { REPORT_FORMAT, REPORT_VERSION, type ReplayReport } from '../report/json.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderTerminal } from '../report/terminal.js';
@@ -157,7 +158,10 @@ export async function readReport(path: string): Promise<ReplayReport> {
     const errors = (validate.errors ?? []).slice(0, 5).map((e: ErrorObject) => `  ${e.instancePath || '/'}: ${e.message ?? 'invalid'}`);
     throw new UserError('REPORT_INVALID', `${path}: does not follow schemas/replay-report.schema.json:\n${errors.join('\n')}`);
   }
-  return value as ReplayReport;
+  const report = value as ReplayReport;
+  const problem = reportValueProblem(report) ?? timelineProblem(report);
+  if (problem !== null) throw new UserError('REPORT_INVALID', `${path}: not a report memreplay wrote: ${problem}`);
+  return report;
 }
 
 async function readStdin(): Promise<string> {

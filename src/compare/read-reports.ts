@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { UsageError } from '../errors.js';
+import { reportValueProblem, timelineProblem } from '../report/integrity.js';
 import { REPORT_FORMAT, type ReplayReport } from '../report/json.js';
 import { COMPARE_FORMAT, type CompareReport } from './report.js';
 
@@ -60,6 +61,8 @@ export function parseCompareReport(text: string, name: string): CompareReport {
   if (formatOf(data) !== COMPARE_FORMAT) throw new UsageError(`${name}: not a memreplay comparison (write one with memreplay compare --json FILE)`);
   const { compare } = schemaValidators();
   if (!compare(data)) throw new UsageError(`${name}: not a valid memreplay comparison (schemas/compare-report.schema.json):\n${problems(compare.errors)}`);
+  const problem = reportValueProblem(data) ?? data.runs.reduce<string | null>((found, run, i) => found ?? timelineProblem(run, `/runs/${i}`), null);
+  if (problem !== null) throw new UsageError(`${name}: not a comparison memreplay wrote: ${problem}`);
   // Reports written before `--marked-objects` existed lack the field; it meant the default.
   for (const entry of data.configurations) entry.markedObjects ??= null;
   return data;
@@ -81,5 +84,7 @@ export function parseReplayReport(text: string, name: string): ReplayReport {
   if (format !== REPORT_FORMAT) throw new UsageError(`${name}: not a memreplay replay report (write one with memreplay replay TRACE --json FILE)`);
   const { replay } = schemaValidators();
   if (!replay(data)) throw new UsageError(`${name}: not a valid memreplay replay report (schemas/replay-report.schema.json):\n${problems(replay.errors)}`);
+  const problem = reportValueProblem(data) ?? timelineProblem(data);
+  if (problem !== null) throw new UsageError(`${name}: not a replay report memreplay wrote: ${problem}`);
   return data;
 }

@@ -10,6 +10,7 @@
  * document the unsharded run writes.
  */
 import { UsageError } from '../errors.js';
+import { formatCount } from '../report/format.js';
 import type { ReplayReport } from '../report/json.js';
 import type { ConfigurationEntry } from './configurations.js';
 import { objectiveValues, paretoFront, type ObjectiveName } from './pareto.js';
@@ -100,6 +101,12 @@ export function shardIndices(total: number, index: number, count: number): numbe
   return indices;
 }
 
+/**
+ * The most shards a comparison may be cut into (`schemas/compare-report.schema.json` says the
+ * same): far more than any CI matrix runs, and `merge` lists the parts it misses by number.
+ */
+export const MAX_SHARDS = 10_000;
+
 /** `--shard K/N`. */
 export function parseShard(text: string): { index: number; count: number } {
   const match = /^(\d+)\/(\d+)$/.exec(text.trim());
@@ -107,6 +114,7 @@ export function parseShard(text: string): { index: number; count: number } {
   const index = Number(match[1]);
   const count = Number(match[2]);
   if (count < 1) throw new UsageError(`--shard ${text}: the number of shards must be at least 1`);
+  if (count > MAX_SHARDS) throw new UsageError(`--shard ${text}: at most ${formatCount(MAX_SHARDS)} shards`);
   if (index < 1 || index > count) {
     throw new UsageError(`--shard ${text}: K counts from 1 to ${count}${index === 0 ? ' (a 0-based index such as JOB_COMPLETION_INDEX needs +1: $((JOB_COMPLETION_INDEX + 1))/N)' : ''}`);
   }
@@ -121,6 +129,9 @@ export function summarizeRun(run: ReplayReport): ReplayReport {
     timeline: { stride: run.timeline.stride, samples: 0, series: {}, groups: [], marks: [], marksOmitted: run.timeline.marks.length + run.timeline.marksOmitted },
   };
 }
+
+/** Missing parts named in `merge`'s message, at most. */
+const MAX_LISTED_MISSING = 10;
 
 /**
  * Joins the parts of a sharded comparison into the whole comparison. Parts may come in any
@@ -152,7 +163,11 @@ export function mergeParts(parts: readonly { name: string; report: CompareReport
   }
   const count = first.report.shard?.count ?? 0;
   const missing = Array.from({ length: count }, (_, i) => i + 1).filter((k) => !shards.has(k));
-  if (missing.length > 0) throw new UsageError(`missing shard${missing.length === 1 ? '' : 's'} ${missing.map((k) => `${k}/${count}`).join(', ')}: merge needs all ${count} parts`);
+  if (missing.length > 0) {
+    const listed = missing.slice(0, MAX_LISTED_MISSING).map((k) => `${k}/${count}`);
+    if (missing.length > MAX_LISTED_MISSING) listed.push(`and ${formatCount(missing.length - MAX_LISTED_MISSING)} more`);
+    throw new UsageError(`missing shard${missing.length === 1 ? '' : 's'} ${listed.join(', ')}: merge needs all ${count} parts`);
+  }
 
   const reference = first.report;
   const runs = new Array<ReplayReport>(reference.configurations.length);

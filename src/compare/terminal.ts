@@ -136,7 +136,9 @@ export function formatHeadlineChange(h: HeadlineChange): string {
   if (h.change === null) return '–';
   if (h.change === 0) return '=';
   const text = h.unit === 'bytes' ? signed(h.change, formatBytes) : signed(h.change);
-  return h.a !== null && h.a !== 0 ? `${text} (${signed(Math.round((1000 * h.change) / h.a) / 10, (p) => `${p.toFixed(1)}%`)})` : text;
+  const share = h.a !== null && h.a !== 0 ? Math.round((1000 * h.change) / h.a) / 10 : NaN;
+  // No share of a zero A, nor one too large to write (a tiny fractional A).
+  return Number.isFinite(share) ? `${text} (${signed(share, (p) => `${p.toFixed(1)}%`)})` : text;
 }
 
 /** The diff as terminal text: headline numbers, then new, fixed and changed leak groups, then sites. */

@@ -6,6 +6,8 @@
  */
 export function formatCount(n: number): string {
   if (!Number.isFinite(n)) return String(n);
+  // From 1e21 on, JavaScript writes numbers in exponent notation: digit groups would cut it up.
+  if (Math.abs(n) >= 1e21) return n.toPrecision(4);
   const digits = String(Math.abs(Math.round(n)));
   let out = '';
   for (let i = 0; i < digits.length; i++) {

@@ -83,14 +83,14 @@ export function renderTerminal(report: ReplayReport, options: TerminalOptions): 
   const cfg = report.config;
 
   lines.push(bold(`memreplay · ${safeText(report.trace.file, 40)} · ${formatCount(report.trace.events)} events`));
-  const settings = [`policy ${cfg.policy} (${cfg.covers})`];
+  const settings = [`policy ${safeText(cfg.policy, 40)} (${safeText(cfg.covers, 40)})`];
   if (cfg.tracesCycles) settings.push(`thresholds ${cfg.thresholds.join('/')}`);
   if (cfg.oldObjects) settings.push(`${formatCount(cfg.oldObjects)} old objects`);
-  if (cfg.pool) settings.push(`pool ${cfg.pool}`);
+  if (cfg.pool) settings.push(`pool ${safeText(cfg.pool, 40)}`);
   lines.push(dim(settings.join(' · ')));
   if (report.trace.skippedEvents > 0) {
     const kinds = Object.entries(report.trace.skippedByKind)
-      .map(([k, n]) => `${k} ${formatCount(n)}`)
+      .map(([k, n]) => `${safeText(k, 40)} ${formatCount(n)}`)
       .join(', ');
     lines.push(warn(`--lenient: ${formatCount(report.trace.skippedEvents)} invalid events skipped (${kinds})`));
   }
@@ -140,7 +140,7 @@ export function renderTerminal(report: ReplayReport, options: TerminalOptions): 
   if (pool !== null) {
     const served = pool.blocksFresh + pool.blocksReused;
     lines.push(
-      `  ${pool.policy}: ${formatCount(pool.arenas.current)} arenas (high water ${formatCount(pool.arenas.highWater)}, ` +
+      `  ${safeText(pool.policy, 40)}: ${formatCount(pool.arenas.current)} arenas (high water ${formatCount(pool.arenas.highWater)}, ` +
         `${formatCount(pool.arenas.reclaimed)} reclaimed), ${formatCount(pool.pools.inUse)} pools in use`,
     );
     lines.push(
