@@ -4,7 +4,7 @@
  * Only `src/cli` touches `process` and the file system for writing.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, realpathSync, statSync } from 'node:fs';
+import { createWriteStream, fstatSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { mkdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
@@ -18,13 +18,6 @@ import { formatCount } from '../report/format.js';
  */
 export type PendingOutput = { path: string; content: string } | { path: string; write: (out: NodeJS.WritableStream, end: boolean) => Promise<void> };
 
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
 
 function canonical(path: string): string {
   const absolute = resolve(path);
@@ -35,9 +28,29 @@ function canonical(path: string): string {
   }
 }
 
-/** Refuses an output that would overwrite one of the inputs. */
+/** What is at `path`, or null when nothing can be (a missing file, a parent that is a file). */
+function statOrNull(path: string): Stats | null {
+  try {
+    return statSync(path);
+  } catch {
+    return null;
+  }
+}
+
+/** The file standard input reads, when it is a regular file (`< FILE`); else null. */
+function stdinFile(): Stats | null {
+  try {
+    const info = fstatSync(0);
+    return info.isFile() ? info : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Refuses an output that would overwrite one of the inputs (an input "-" is the file on stdin, if any). */
 export function checkOutputs(outputs: readonly string[], inputs: readonly string[]): void {
   const inputPaths = new Set(inputs.filter((p) => p !== '-').map(canonical));
+  const stdin = inputs.includes('-') ? stdinFile() : null;
   const seen = new Set<string>();
   if (outputs.filter((o) => o === '-').length > 1) throw new UsageError('only one output can go to stdout ("-"); name a file for the others');
   for (const output of outputs) {
@@ -45,7 +58,13 @@ export function checkOutputs(outputs: readonly string[], inputs: readonly string
     if (output === '') throw new UsageError('an output was given an empty path; name a file (or - for stdout)');
     const path = canonical(output);
     if (inputPaths.has(path)) throw new UsageError(`refusing to write ${output}: it is one of the input traces`);
-    if (isDirectory(path)) throw new UsageError(`cannot write ${output}: it is a directory; name a file`);
+    if (stdin !== null) {
+      const existing = statOrNull(path);
+      if (existing !== null && existing.dev === stdin.dev && existing.ino === stdin.ino) {
+        throw new UsageError(`refusing to write ${output}: it is the input read from stdin`);
+      }
+    }
+    if (statOrNull(path)?.isDirectory() === true) throw new UsageError(`cannot write ${output}: it is a directory; name a file`);
     if (seen.has(path)) throw new UsageError(`${output} is named for two different outputs`);
     seen.add(path);
   }
@@ -66,11 +85,11 @@ interface StagedFile {
 
 /**
  * Writes every output, all or none. First each file output is written in full to a temporary
- * file next to its target; only when all of them are written are they renamed into place (and
- * stdout written), so a reader never sees half a report, and a failure — a full disk, a
- * directory that cannot be made — leaves every earlier file as it was. A path that is a
- * symbolic link is written through (its target is replaced). A path that is a device, a FIFO or
- * a socket (`/dev/stdout`, `/dev/null`) cannot be replaced: it is written into, in its turn.
+ * file next to its target; then a path that is a device, a FIFO or a socket (`/dev/stdout`,
+ * `/dev/null`), which cannot be replaced, is written into; only then are the files renamed into
+ * place, and stdout written last. A reader never sees half a report, and a failure — a full
+ * disk, a directory that cannot be made, a full device — leaves every file as it was. A path
+ * that is a symbolic link is written through (its target is replaced).
  */
 export async function writeOutputs(outputs: readonly PendingOutput[]): Promise<void> {
   const destinations: Destination[] = [];
@@ -80,17 +99,21 @@ export async function writeOutputs(outputs: readonly PendingOutput[]): Promise<v
       destinations.push(destination);
       if (destination.kind === 'file') await failsAs(output.path, writeToFile(destination.temporary, output));
     }
+    // A device or a FIFO named as an output cannot be staged: it is written while the files still
+    // are, so that its failure (a full device) leaves no file replaced.
     for (const [i, output] of outputs.entries()) {
       const destination = destinations[i];
-      if (destination.kind === 'file') {
-        await failsAs(output.path, rename(destination.temporary, destination.target));
-        destination.renamed = true;
-      } else if (destination.kind === 'special') {
-        await failsAs(output.path, writeToFile(destination.path, output));
-      } else {
-        await writeToStdout(output);
-      }
+      if (destination.kind === 'special') await failsAs(output.path, writeToFile(destination.path, output));
     }
+    for (const [i, output] of outputs.entries()) {
+      const destination = destinations[i];
+      if (destination.kind !== 'file') continue;
+      await failsAs(output.path, rename(destination.temporary, destination.target));
+      destination.renamed = true;
+    }
+    // Stdout last: a reader that stops early (`| head`) closes the pipe, and the launcher then
+    // ends the process at once (exit 0): the files must be in place by then.
+    for (const [i, output] of outputs.entries()) if (destinations[i].kind === 'stdout') await writeToStdout(output);
   } finally {
     // The temporary files not renamed, and the directories made for outputs not written.
     for (const destination of destinations.reverse()) {
@@ -110,13 +133,7 @@ async function prepareDestination(path: string): Promise<Destination> {
   const existing = await stat(target).catch(() => null);
   if (existing !== null && !existing.isFile() && !existing.isDirectory()) return { kind: 'special', path: target };
   if (existing !== null) target = await realpath(target);
-  const made = await failsAs(
-    path,
-    mkdir(dirname(target), { recursive: true }).catch(async (error: NodeJS.ErrnoException) => {
-      const file = error.code === 'EEXIST' || error.code === 'ENOTDIR' ? await fileAmongParents(dirname(target)) : undefined;
-      throw file === undefined ? error : new UsageError(`cannot write ${path}: ${file} is a file, not a directory`);
-    }),
-  );
+  const made = await failsAs(path, makeDirectories(path, dirname(target)));
   const temporary = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const forgetFile = removeOnInterrupt(temporary);
   const forgetDirectory = made === undefined ? () => {} : removeOnInterrupt(made);
@@ -133,13 +150,35 @@ async function prepareDestination(path: string): Promise<Destination> {
   };
 }
 
-/** The nearest of `directory` and its parents that exists, when it is not a directory. */
-async function fileAmongParents(directory: string): Promise<string | undefined> {
+/**
+ * Makes `directory` and its missing parents, one level at a time; returns the first one made (as
+ * `mkdir -p` would), or undefined when it existed. NOTE: not `mkdir(…, { recursive: true })`:
+ * Node 20's loops forever on a parent that exists but refuses children (`/proc/self/x/y`).
+ */
+async function makeDirectories(output: string, directory: string): Promise<string | undefined> {
+  const missing: string[] = [];
   for (let path = directory; ; path = dirname(path)) {
     const info = await stat(path).catch(() => null);
-    if (info !== null) return info.isDirectory() ? undefined : path;
-    if (dirname(path) === path) return undefined;
+    if (info !== null) {
+      if (!info.isDirectory()) throw new UsageError(`cannot write ${output}: ${path} is a file, not a directory`);
+      break;
+    }
+    missing.push(path);
+    if (dirname(path) === path) break;
   }
+  missing.reverse();
+  try {
+    for (const path of missing) {
+      // Another process may make it meanwhile: a directory there now is as good.
+      await mkdir(path).catch(async (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EEXIST' || !(await stat(path)).isDirectory()) throw error;
+      });
+    }
+  } catch (error) {
+    if (missing.length > 0) await rm(missing[0], { recursive: true, force: true });
+    throw error;
+  }
+  return missing[0];
 }
 
 async function writeToFile(path: string, output: PendingOutput): Promise<void> {

@@ -77,6 +77,55 @@ describe('cli: mistakes and awkward outputs', () => {
       expect(existsSync(fresh)).toBe(false);
     });
 
+    it('writes a device before replacing any file: a full device leaves the files as they were', async () => {
+      const json = join(tmp, 'before-device.json');
+      writeFileSync(json, 'BEFORE');
+      expectUsageError(await runCli(['replay', CYCLE, '--json', json, '--markdown', '/dev/full']), 'cannot write /dev/full: ENOSPC');
+      expect(readFileSync(json, 'utf8')).toBe('BEFORE');
+      expectUsageError(await runCli(['compare', CYCLE, '--threshold0', '10,100', '--json', json, '--html', '/dev/full']), 'cannot write /dev/full: ENOSPC');
+      expect(readFileSync(json, 'utf8')).toBe('BEFORE');
+      expect(readdirSync(tmp).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    });
+
+    it('has its files in place when a reader of stdout stops early, and leaves no temporary file when stdout fails', async () => {
+      // The JSON report (178 KB) is more than a pipe holds: memreplay meets the closed pipe.
+      const markdown = join(tmp, 'before-head.md');
+      const head = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" replay "${CYCLE}" --markdown "${markdown}" --json - | head -c 1`], { encoding: 'utf8' });
+      expect(head.stdout).toBe('{');
+      expect(readFileSync(markdown, 'utf8')).toMatch(/^## memreplay: /);
+      const full = openSync('/dev/full', 'w');
+      try {
+        expectUsageError(await runWithDescriptors(['replay', CYCLE, '--json', join(tmp, 'beside-full.json')], 'pipe', full), 'cannot write to stdout: ENOSPC');
+      } finally {
+        closeSync(full);
+      }
+      expect(readdirSync(tmp).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    });
+
+    it('says at once when a directory cannot be made (Node 20 looped forever under /proc)', async () => {
+      expectUsageError(await runCli(['replay', CYCLE, '--markdown', '/proc/self/no-such/dir/x.md']), "cannot write /proc/self/no-such/dir/x.md: ENOENT: no such file or directory, mkdir '/proc/self/no-such'");
+    });
+
+    it('refuses to replace the file read on stdin', async () => {
+      const report = join(tmp, 'stdin-report.json');
+      expect((await runCli(['replay', CYCLE, '--json', report])).code).toBe(0);
+      const before = readFileSync(report, 'utf8');
+      const input = openSync(report, 'r');
+      try {
+        expectUsageError(await runWithDescriptors(['report', '-', '--markdown', report], input, 'pipe'), `refusing to write ${report}: it is the input read from stdin`);
+      } finally {
+        closeSync(input);
+      }
+      expect(readFileSync(report, 'utf8')).toBe(before);
+      // An output under a file is still "not a directory" when the input comes from stdin.
+      const trace = openSync(CYCLE, 'r');
+      try {
+        expectUsageError(await runWithDescriptors(['replay', '-', '--json', join(report, 'x.json')], trace, 'pipe'), `${report} is a file, not a directory`);
+      } finally {
+        closeSync(trace);
+      }
+    });
+
     it('writes through a symbolic link, leaving the link', async () => {
       const target = join(tmp, 'link-target.json');
       const link = join(tmp, 'link.json');
