@@ -35,9 +35,21 @@ function listOf(value: Repeated): string[] {
   return value === undefined ? [] : Array.isArray(value) ? value : [value];
 }
 
-/** Repeated values, each of which may also be a comma-separated list (`--policy a,b --policy c`). */
-function namesOf(value: Repeated): string[] {
-  return listOf(value).flatMap((item) => item.split(',').map((name) => name.trim()).filter((name) => name !== ''));
+/**
+ * Repeated values, each of which may also be a comma-separated list (`--policy a,b --policy c`):
+ * the names in order, each once (as `parseValueList` keeps each number once). An empty name
+ * (`--policy ''`, `a,,b`) is refused: dropping it would run the default instead.
+ */
+function namesOf(value: Repeated, option: string): string[] {
+  const names: string[] = [];
+  for (const item of listOf(value)) {
+    for (const part of item.split(',')) {
+      const name = part.trim();
+      if (name === '') throw new UsageError(`${option} was given an empty name ("${item}"); list names separated by commas`);
+      if (!names.includes(name)) names.push(name);
+    }
+  }
+  return names;
 }
 
 /** The output options every command here shares. */
@@ -148,25 +160,25 @@ async function configurationsOf(args: CompareArgs): Promise<{ entries: Configura
     });
     return parseConfigFile(text, args.config);
   }
-  const gc = namesOf(args.gc).map((value) => {
+  const gc = namesOf(args.gc, '--gc').map((value) => {
     if (value !== 'on' && value !== 'off') throw new UsageError(`--gc takes on or off, got "${value}"`);
     return value;
   });
-  const freeLists = namesOf(args.freelists);
+  const freeLists = namesOf(args.freelists, '--freelists');
   for (const name of freeLists) if (!Object.prototype.hasOwnProperty.call(FREE_LIST_CONFIGS, name)) throw new UsageError(`unknown free-list model "${name}"; choose one of ${Object.keys(FREE_LIST_CONFIGS).join(', ')}`);
   const thresholdList = (option: 'threshold0' | 'threshold1' | 'threshold2') => {
     const value = args[option];
     return value === undefined ? undefined : parseValueList(value, { option: `--${option}`, max: THRESHOLD_MAX });
   };
   const sweep: Sweep = {
-    policies: namesOf(args.policy),
+    policies: namesOf(args.policy, '--policy'),
     // `--threshold` values hold commas themselves: one triple per option.
     thresholds: listOf(args.threshold).map((text) => parseThresholds(text).map((value) => value ?? null)),
     thresholdLists: [thresholdList('threshold0'), thresholdList('threshold1'), thresholdList('threshold2')],
     gc,
     oldObjects: listOf(args['old-objects']).flatMap((text) => parseValueList(text, { option: '--old-objects', max: MAX_OLD_OBJECTS })),
     markedObjects: args['marked-objects'] === undefined ? undefined : parseCount('--marked-objects', args['marked-objects'], 0, MAX_OLD_OBJECTS),
-    pools: namesOf(args.pool),
+    pools: namesOf(args.pool, '--pool'),
     poolParams: parsePoolParams(listOf(args['pool-param'])),
     freeLists,
   };
@@ -311,7 +323,7 @@ export const diffCommand: CommandModule<object, DiffArgs> = {
       .option('top', { type: 'number', default: 10, describe: 'leak groups and sites shown per section in the terminal' })
       .example('$0 diff main.json pr.json --fail-on new-leaks --markdown summary.md', 'a CI gate: fail when the change leaves a new kind of leak'),
   handler: async (args) => {
-    const verdicts = namesOf(args['fail-on']).map((name) => {
+    const verdicts = namesOf(args['fail-on'], '--fail-on').map((name) => {
       if (!Object.prototype.hasOwnProperty.call(DIFF_VERDICTS, name)) throw new UsageError(`--fail-on takes ${Object.keys(DIFF_VERDICTS).join(', ')}, got "${name}"`);
       return name as keyof typeof DIFF_VERDICTS;
     });

@@ -65,6 +65,7 @@ export function parseConfigFile(text: string, file: string): { entries: Configur
     }
   });
   if (sweep !== undefined) entries.push(...expandSweep(sweep));
+  if (entries.length === 0) throw new UsageError(`${file}: lists no configurations; give at least one in "configurations", or a "grid"`);
   return { entries, objectives: data.objectives };
 }
 
@@ -76,18 +77,23 @@ function sweepOf(grid: NonNullable<ConfigFile['grid']>, file: string): Sweep {
     if (typeof given === 'string') return parseValueList(given, { option, max });
     const tooLarge = given.find((value) => value > max);
     if (tooLarge !== undefined) throw new UsageError(`${option}: ${tooLarge} is above the largest allowed value, ${max}`);
-    return given;
+    return once(given);
   };
   return {
-    policies: grid.policy,
+    policies: once(grid.policy),
     thresholdLists: [values('threshold0', THRESHOLD_MAX), values('threshold1', THRESHOLD_MAX), values('threshold2', THRESHOLD_MAX)],
-    gc: grid.gc,
+    gc: once(grid.gc),
     oldObjects: values('oldObjects', MAX_OLD_OBJECTS),
     markedObjects: grid.markedObjects,
-    pools: grid.pool,
+    pools: once(grid.pool),
     poolParams: grid.poolParams,
-    freeLists: grid.freeLists,
+    freeLists: once(grid.freeLists),
   };
+}
+
+/** A grid's list with each value once, in order: `[700, 700]` is one value, as `"700,700"` is. */
+function once<T>(list: readonly T[] | undefined): T[] | undefined {
+  return list === undefined ? undefined : [...new Set(list)];
 }
 
 /** One line per problem: `/configurations/2/thresholds/0: must be integer`. */

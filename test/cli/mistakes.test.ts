@@ -178,6 +178,12 @@ describe('cli: mistakes and awkward outputs', () => {
       }
     });
 
+    it('refuses an empty name in a list option instead of running the default', async () => {
+      expectUsageError(await runCli(['compare', CYCLE, '--policy', '']), '--policy was given an empty name ("")');
+      expectUsageError(await runCli(['compare', CYCLE, '--pool', 'malloc,,pymalloc-3.11']), '--pool was given an empty name ("malloc,,pymalloc-3.11")');
+      expectUsageError(await runCli(['compare', CYCLE, '--gc', 'on,']), '--gc was given an empty name');
+    });
+
     it('says what a number option was given when it is not a number, or too large', async () => {
       expectUsageError(await runCli(['replay', CYCLE, '--max-errors', 'abc']), '--max-errors must be an integer >= 1, got something that is not a number');
       expectUsageError(await runCli(['generate', '--workload', 'web', '--seed', '1e309']), 'the seed must be a whole number from 0 to 4294967295, got Infinity');

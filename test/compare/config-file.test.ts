@@ -40,8 +40,14 @@ describe('compare/config-file', () => {
     expect(entries.map((e) => e.markedObjects)).toEqual([500, null, 700, 700]);
   });
 
+  it('takes each grid value once, as the command line does (`"700,700"` is one value)', () => {
+    const { entries } = parseConfigFile('{"grid":{"policy":["cpython-3.11","cpython-3.12","cpython-3.11"],"threshold0":[700,100,700],"gc":["on","on"]}}', 'f');
+    expect(entries.map((e) => e.label)).toEqual(['cpython-3.11 700', 'cpython-3.11 100', 'cpython-3.12 700', 'cpython-3.12 100']);
+  });
+
   it.each([
     ['{}', "must have required property 'configurations'"],
+    ['{"configurations":[]}', 'sweep.json: lists no configurations; give at least one in "configurations", or a "grid"'],
     ['{"configurations":[{"markedObjects":-1}]}', '/configurations/0/markedObjects: must be >= 0'],
     ['{"grid":{"threshold0":[3000000000]}}', 'sweep.json: grid.threshold0: 3000000000 is above the largest allowed value, 2147483647'],
     ['{"grid":{"threshold1":"5..1"}}', 'grid.threshold1: the range "5..1" ends below its start'],
