@@ -54,7 +54,8 @@ const SIZE_UNITS: Readonly<Record<string, number>> = { '': 1, K: 1024, M: 1024 *
 export function parseByteSize(option: string, text: string): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(text);
   if (match === null) throw new UsageError(`${option}: expected a byte count such as 1500, 64K, 1.5M or 2G, got "${text}"`);
-  const bytes = Math.round(Number(match[1]) * SIZE_UNITS[match[2].toUpperCase()]);
+  // Down to a whole byte: byte counts are integers, and 14,320 B must break a limit of 14,319.6.
+  const bytes = Math.floor(Number(match[1]) * SIZE_UNITS[match[2].toUpperCase()]);
   if (!Number.isSafeInteger(bytes)) throw new UsageError(`${option}: ${text} is too large`);
   return bytes;
 }
@@ -163,12 +164,23 @@ function evaluateBudget(report: ReplayReport, budget: Budget): BudgetVerdict {
       const sites = reachable.sites?.filter((s) => matches(s.site)) ?? null;
       const growth = sites === null ? listed.reduce((sum, g) => sum + groupGrowthBytes(g, events), 0) : sites.reduce((sum, s) => sum + s.growthBytes, 0);
       const siteCount = sites === null ? new Set(listed.map((g) => g.site)).size : sites.length;
-      const passed = growth <= budget.limit;
+      // The sites a report leaves out grew least (it lists those that grew most), each at most as
+      // much as the least listed: as they may match, the budget passes only if it would even with
+      // all of them added.
+      const unlistedSites = sites === null ? 0 : (reachable.sitesOmitted ?? 0);
+      const leastListed = (reachable.sites ?? []).reduce((least, s) => Math.min(least, s.growthBytes), Number.POSITIVE_INFINITY);
+      const unlistedAtMost = unlistedSites === 0 ? 0 : unlistedSites * Math.max(0, Number.isFinite(leastListed) ? leastListed : 0);
+      const passed = growth + unlistedAtMost <= budget.limit;
       const top = [...listed].sort((a, b) => groupGrowthBytes(b, events) - groupGrowthBytes(a, events)).slice(0, 3);
       const detail = top.length === 0 ? '' : `: ${top.map((g) => `${safeText(g.type, 24)} @ ${safeText(g.site ?? '(no site)', 40)} +${formatBytes(groupGrowthBytes(g, events))}`).join(', ')}`;
       let omitted = '';
       if (sites === null && reachable.groupsOmitted > 0) omitted = ` (of the ${reachable.groups.length} largest reachable groups)`;
-      if (sites !== null && (reachable.sitesOmitted ?? 0) > 0) omitted = ` (of the ${formatCount(reachable.sites?.length ?? 0)} sites that grew most)`;
+      if (sites !== null && unlistedSites > 0) {
+        omitted = ` (of the ${formatCount(reachable.sites?.length ?? 0)} sites that grew most)`;
+        if (growth <= budget.limit && !passed) {
+          omitted += `, and the ${formatCount(unlistedSites)} the report leaves out may add up to ${formatBytes(unlistedAtMost)}: not judged safe`;
+        }
+      }
       return {
         budget: budget.option,
         passed,
@@ -177,7 +189,7 @@ function evaluateBudget(report: ReplayReport, budget: Budget): BudgetVerdict {
         message:
           siteCount === 0
             ? `${budget.option}: no reachable memory allocated at a matching site${omitted}`
-            : `${budget.option}: reachable memory from ${formatCount(siteCount)} matching site${siteCount === 1 ? '' : 's'} grew ${formatBytes(growth)} over the trace ${passed ? '<=' : '>'} ${formatBytes(budget.limit)}${omitted}${detail}`,
+            : `${budget.option}: reachable memory from ${formatCount(siteCount)} matching site${siteCount === 1 ? '' : 's'} grew ${formatBytes(growth)} over the trace ${growth <= budget.limit ? '<=' : '>'} ${formatBytes(budget.limit)}${omitted}${detail}`,
       };
     }
   }

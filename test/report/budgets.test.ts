@@ -24,6 +24,12 @@ describe('report/budgets', () => {
       expect(parseByteSize('--max-peak-bytes', text)).toBe(bytes);
     });
 
+    it('rounds a fractional limit down to a whole byte: 14,320 B breaks 13.984K (14,319.6 B)', () => {
+      expect(parseByteSize('--max-peak-bytes', '13.984K')).toBe(14319);
+      expect(parseByteSize('--max-peak-bytes', '14319.5')).toBe(14319);
+      expect(parseByteSize('--max-peak-bytes', '0.5')).toBe(0);
+    });
+
     it.each(['', '-1', '1X', '1e3', 'abc', '1..5M', 'M', '12 34'])('refuses %j with a usage error naming the option', (text) => {
       expect(() => parseByteSize('--max-peak-bytes', text)).toThrow(UsageError);
       expect(() => parseByteSize('--max-peak-bytes', text)).toThrow(/--max-peak-bytes: expected a byte count/);
@@ -151,6 +157,29 @@ describe('report/budgets', () => {
       const [fromGroups] = judge(older, { maxGrowth: [`app/*=${between}`] });
       expect(fromGroups.passed).toBe(true);
       expect(fromGroups.message).toContain('(of the 50 largest reachable groups)');
+    });
+
+    it('--max-growth is not judged safe when sites the report leaves out could break it', () => {
+      const events: TraceEvent[] = [];
+      for (let k = 0; k < 30; k++) events.push(ev.alloc(k + 1, 'Entry', { size: 100 + 10 * k, site: `app/cache${k}.py:1` }));
+      const { report } = replayEvents(events);
+      const sites = report.leaks.reachable.sites ?? [];
+      expect(sites).toHaveLength(30);
+      // As if the report could list only the 20 sites that grew most: the 10 left out each grew at most as much as the 20th.
+      const cut: ReplayReport = { ...report, leaks: { ...report.leaks, reachable: { ...report.leaks.reachable, sites: sites.slice(0, 20), sitesOmitted: 10 } } };
+      const listed = sites.slice(0, 20).reduce((sum, s) => sum + s.growthBytes, 0);
+      const atMost = 10 * sites[19].growthBytes;
+      const leftOut = sites[25].site;
+      expect(sites[25].growthBytes).toBeGreaterThan(0);
+      const [unsure, sure, unlistedOnly] = judge(cut, { maxGrowth: [`app/*=${Math.ceil(listed)}`, `app/*=${Math.ceil(listed + atMost)}`, `${leftOut}=0`] });
+      expect(unsure.passed).toBe(false);
+      expect(unsure.message).toContain(`and the 10 the report leaves out may add up to ${formatBytes(atMost)}: not judged safe`);
+      expect(sure.passed).toBe(true);
+      // A site left out: nothing listed matches, yet the budget cannot pass.
+      expect(unlistedOnly.passed).toBe(false);
+      expect(unlistedOnly.message).toContain('no reachable memory allocated at a matching site (of the 20 sites that grew most), and the 10');
+      // The whole report judges the same budgets exactly.
+      expect(judge(report, { maxGrowth: [`app/*=${Math.ceil(listed)}`, `${leftOut}=0`] }).map((v) => v.passed)).toEqual([false, false]);
     });
 
     it('takes growth from the trend, not from what happens to be alive at the end', () => {
