@@ -65,7 +65,7 @@ export class ReplayEngine implements CollectorHost, DeallocationObserver {
   readonly freeLists: FreeLists;
   readonly pool: PoolPolicy | null;
   readonly stats: ReplayStatistics;
-  /** Events seen per op code (skipped ones included). */
+  /** Events applied per op code: one skipped as breaking a heap rule is taken back (`reject`). */
   readonly opCounts = new Float64Array(OP_COUNT);
   events = 0;
 
@@ -416,6 +416,9 @@ export class ReplayEngine implements CollectorHost, DeallocationObserver {
 
   private reject(kind: string, field: string, detail: string): void {
     const chunk = this.chunk!;
+    // Skipped (--lenient): not counted under its op, as the events the decoder skipped are not,
+    // so that the counts by op and the skipped events add up to the trace's events.
+    this.opCounts[chunk.op[this.row]]--;
     const op = OP_NAMES[chunk.op[this.row]];
     this.config.diagnostics.record(
       new TraceError(kind, { file: this.config.file, line: chunk.line[this.row], event: this.event, op }, `"${field}": ${detail}`),

@@ -159,6 +159,9 @@ describe('replay/engine', () => {
       expect(report.trace.skippedByKind).toEqual({ 'unknown-object': 2, 'duplicate-id': 1 });
       expect(report.trace.skippedEvents).toBe(3);
       expect(report.memory.live.objects).toBe(0);
+      // The events by op are those applied: with the skipped ones they add up to the trace's events.
+      expect(report.events.byOp).toMatchObject({ alloc: 1, decref: 1 });
+      expect(Object.values(report.events.byOp).reduce((sum, n) => sum + n, 0) + report.trace.skippedEvents).toBe(report.events.total);
     });
 
     it('stops after --max-errors problems and says more follow', () => {
