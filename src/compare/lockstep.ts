@@ -94,6 +94,7 @@ export async function replayInLockstep(
         }
       }
     }
+    diagnostics.checkpoint(events);
     options.onDecoded?.(events);
   }
   diagnostics.finish();

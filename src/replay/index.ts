@@ -32,7 +32,7 @@ export interface ReplayResult {
   file: string;
   header: TraceHeader;
   events: number;
-  /** Events per op name. */
+  /** Events applied per op name (the skipped ones, with --lenient, are counted by kind in the diagnostics). */
   opCounts: Record<string, number>;
   policy: ResolvedPolicy;
   gc: CollectorState;
@@ -62,6 +62,7 @@ export async function replay(source: ReplaySource, settings: ReplaySettings): Pr
   // the decoder may reuse the memory of each chunk once the next is asked for.
   for await (const chunk of source.chunks({ recycle: true })) {
     engine.feed(chunk);
+    settings.diagnostics.checkpoint(engine.events);
     settings.onProgress?.(engine.events);
   }
   return finishReplay(engine, source, settings);
@@ -70,13 +71,19 @@ export async function replay(source: ReplaySource, settings: ReplaySettings): Pr
 /** Synchronous variant for already decoded chunks (tests, the benchmark). */
 export function replayChunks(source: ReplaySourceInfo & { chunks(): Iterable<EventChunk> }, settings: ReplaySettings): ReplayResult {
   const engine = createEngine(source, settings);
-  for (const chunk of source.chunks()) engine.feed(chunk);
+  for (const chunk of source.chunks()) {
+    engine.feed(chunk);
+    settings.diagnostics.checkpoint(engine.events);
+  }
   return finishReplay(engine, source, settings);
 }
 
 /** A replay fed one chunk at a time by its caller (`compare` feeds one pass of a trace to several). */
 export interface ReplayInProgress {
-  /** Replays the next chunk; the engine keeps nothing of it once the next is fed. */
+  /**
+   * Replays the next chunk; the engine keeps nothing of it once the next is fed. The caller
+   * calls `Diagnostics.checkpoint` once the chunk is fed to every replay.
+   */
   feed(chunk: EventChunk): void;
   /** After the last chunk: the same result `replay` gives for the same chunks. */
   finish(): ReplayResult;

@@ -184,6 +184,23 @@ describe('cli: mistakes and awkward outputs', () => {
       expectUsageError(await runCli(['compare', CYCLE, '--gc', 'on,']), '--gc was given an empty name');
     });
 
+    it('lists the first errors in file order, heap-rule and format errors alike', async () => {
+      // Line 3 breaks a heap rule (found when the chunk is replayed), line 4 the format (found
+      // when it is decoded, before): --max-errors 1 must show line 3.
+      const lines = ['{"format":"memreplay","version":1}', '{"op":"alloc","id":1,"type":"A","size":16}', '{"op":"decref","id":9}', '{"op":"mark","label":5}'];
+      for (const [encoding, text] of [
+        ['jsonl', `${lines.join('\n')}\n`],
+        ['json', `{"format":"memreplay","version":1,"events":[\n${lines.slice(1).join(',\n')}\n]}\n`],
+      ]) {
+        const first = await runCli(['validate', '-', '--format', encoding, '--max-errors', '1'], { stdin: text });
+        expect(first.code).toBe(2);
+        expect(first.stderr.split('\n')[0]).toBe('-:3: event 1 (decref): "id": object 9 is not alive (never allocated, or already freed)');
+        expect(first.stderr).toContain('stopped after 1 error; more follow');
+        const all = await runCli(['validate', '-', '--format', encoding], { stdin: text });
+        expect(all.stderr.split('\n').slice(0, 2).map((line) => line.split(':')[1])).toEqual(['3', '4']);
+      }
+    });
+
     it('says what a number option was given when it is not a number, or too large', async () => {
       expectUsageError(await runCli(['replay', CYCLE, '--max-errors', 'abc']), '--max-errors must be an integer >= 1, got something that is not a number');
       expectUsageError(await runCli(['generate', '--workload', 'web', '--seed', '1e309']), 'the seed must be a whole number from 0 to 4294967295, got Infinity');
