@@ -18,7 +18,6 @@ import { formatCount } from '../report/format.js';
  */
 export type PendingOutput = { path: string; content: string } | { path: string; write: (out: NodeJS.WritableStream, end: boolean) => Promise<void> };
 
-
 function canonical(path: string): string {
   const absolute = resolve(path);
   try {
@@ -58,13 +57,11 @@ export function checkOutputs(outputs: readonly string[], inputs: readonly string
     if (output === '') throw new UsageError('an output was given an empty path; name a file (or - for stdout)');
     const path = canonical(output);
     if (inputPaths.has(path)) throw new UsageError(`refusing to write ${output}: it is one of the input traces`);
-    if (stdin !== null) {
-      const existing = statOrNull(path);
-      if (existing !== null && existing.dev === stdin.dev && existing.ino === stdin.ino) {
-        throw new UsageError(`refusing to write ${output}: it is the input read from stdin`);
-      }
+    const existing = statOrNull(path);
+    if (existing !== null && stdin !== null && existing.dev === stdin.dev && existing.ino === stdin.ino) {
+      throw new UsageError(`refusing to write ${output}: it is the input read from stdin`);
     }
-    if (statOrNull(path)?.isDirectory() === true) throw new UsageError(`cannot write ${output}: it is a directory; name a file`);
+    if (existing?.isDirectory() === true) throw new UsageError(`cannot write ${output}: it is a directory; name a file`);
     if (seen.has(path)) throw new UsageError(`${output} is named for two different outputs`);
     seen.add(path);
   }
@@ -167,18 +164,24 @@ async function makeDirectories(output: string, directory: string): Promise<strin
     if (dirname(path) === path) break;
   }
   missing.reverse();
+  let madeFirst = false;
   try {
     for (const path of missing) {
-      // Another process may make it meanwhile: a directory there now is as good.
-      await mkdir(path).catch(async (error: NodeJS.ErrnoException) => {
-        if (error.code !== 'EEXIST' || !(await stat(path)).isDirectory()) throw error;
-      });
+      // Another process may make it meanwhile: a directory there now is as good (and is its own).
+      const made = await mkdir(path).then(
+        () => true,
+        async (error: NodeJS.ErrnoException) => {
+          if (error.code !== 'EEXIST' || !(await stat(path)).isDirectory()) throw error;
+          return false;
+        },
+      );
+      if (path === missing[0]) madeFirst = made;
     }
   } catch (error) {
-    if (missing.length > 0) await rm(missing[0], { recursive: true, force: true });
+    if (madeFirst) await rm(missing[0], { recursive: true, force: true });
     throw error;
   }
-  return missing[0];
+  return madeFirst ? missing[0] : undefined;
 }
 
 async function writeToFile(path: string, output: PendingOutput): Promise<void> {

@@ -70,6 +70,28 @@ function rejectRepeatedOptions(command: string | undefined, repeatable: readonly
 }
 
 /**
+ * A number option given an empty value (`--events ""`, `--seed=`) is a usage error: yargs reads
+ * it as 0, which would silently replace a default (`--old-objects ""` dropped `meta.oldObjects`).
+ * Only the raw arguments tell an empty value from a 0; the declared number options are asked of
+ * the parser once the command has declared its own.
+ */
+function rejectEmptyNumbers(argv: readonly string[], numberOptions: () => readonly string[]) {
+  return (): void => {
+    const numbers = numberOptions();
+    for (const [i, arg] of argv.entries()) {
+      if (arg === '--') break;
+      if (!arg.startsWith('--')) continue;
+      const equals = arg.indexOf('=');
+      const name = arg.slice(2, equals < 0 ? undefined : equals);
+      const value = equals < 0 ? argv[i + 1] : arg.slice(equals + 1);
+      if (value !== undefined && value.trim() === '' && numbers.includes(name)) {
+        throw new UsageError(`--${name} was given an empty value; it takes a number`);
+      }
+    }
+  };
+}
+
+/**
  * Builds the parser. Only the command being run is imported (see `command-list.ts`); the others are
  * registered by name and description, which is all the top-level help needs.
  */
@@ -79,9 +101,11 @@ async function buildParser(argv: readonly string[]): Promise<Argv> {
   // ever shown (yargs lib/command.js: cacheHelpMessage); wrapped to the terminal's width that
   // took 7–12 ms of a 150 ms start, unwrapped under 4. So help is wrapped only when asked for.
   const helpAsked = argv.some((arg) => arg === '--help' || arg === '-h');
-  const parser = yargs(argv.map((arg) => (arg === '-' ? DASH : arg)))
+  const parser: Argv = yargs(argv.map((arg) => (arg === '-' ? DASH : arg)))
     .middleware(restoreDashes, true)
     .middleware(rejectRepeatedOptions(invoked, invoked !== undefined && isCommandName(invoked) ? (REPEATABLE_OPTIONS[invoked] ?? []) : []))
+    // NOTE: `getOptions` is yargs' own (yargs.js), not in its typings.
+    .middleware(rejectEmptyNumbers(argv, (): string[] => (parser as unknown as { getOptions(): { number: string[] } }).getOptions().number))
     .scriptName('memreplay')
     .usage('$0 <command> [options]\n\nReplay recorded Python heap traces through models of CPython\'s garbage collector and allocator.');
   for (const name of Object.keys(COMMANDS) as CommandName[]) {

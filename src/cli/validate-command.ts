@@ -4,11 +4,11 @@
  */
 import type { CommandModule } from 'yargs';
 import { COMMANDS } from './command-list.js';
-import { TraceErrors, UserError } from '../errors.js';
+import { TraceErrors, UsageError, UserError } from '../errors.js';
 import { refcountOnly } from '../gc/refcount.js';
 import { FREE_LIST_CONFIGS } from '../pool/free-list.js';
 import { replay } from '../replay/index.js';
-import { formatBytes, formatCount, safeText } from '../report/format.js';
+import { atEvent, formatBytes, formatCount, safeText } from '../report/format.js';
 import { Diagnostics } from '../trace/diagnostics.js';
 import { openTrace } from '../trace/index.js';
 import type { TraceEncoding } from '../trace/types.js';
@@ -32,6 +32,8 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
       .example('$0 validate traces/*.jsonl', 'check every sample trace')
       .epilogue('The heap rules are checked under plain reference counting: an op on an unknown or dead object, a second alloc of a live id, a decref the program cannot make, an unlink of a missing edge, a link from an untracked object, a free of a referenced object.'),
   handler: async (args) => {
+    // Stdin can be read once: a second "-" would read as an empty, valid trace.
+    if (args.traces.filter((file) => file === '-').length > 1) throw new UsageError('- (stdin) can be named once among the traces');
     const results: { file: string; valid: boolean; events: number; skipped: number; errors: string[] }[] = [];
     for (const file of args.traces) {
       const diagnostics = new Diagnostics({ maxErrors: parseCount('--max-errors', args['max-errors'], 1), lenient: args.lenient });
@@ -126,7 +128,7 @@ export const infoCommand: CommandModule<object, InfoArgs> = {
       `allocated: ${formatCount(info.allocated.objects)} objects, ${formatBytes(info.allocated.bytes)}`,
       ...types.slice(0, 15).map((t) => `  ${safeText(t.type, 30).padEnd(30)} ${formatCount(t.objects).padStart(12)} ${formatBytes(t.bytes).padStart(11)}`),
       ...(types.length > 15 ? [`  … and ${types.length - 15} more types`] : []),
-      `peak live under refcounting alone: ${formatCount(info.peakLiveObjects)} objects at event ${formatCount(info.peakLiveObjectsEvent)}, ${formatBytes(info.peakLiveBytes)}`,
+      `peak live under refcounting alone: ${formatCount(info.peakLiveObjects)} objects ${atEvent(info.peakLiveObjectsEvent)}, ${formatBytes(info.peakLiveBytes)}`,
       `live at the end: ${formatCount(info.liveAtEnd.objects)} objects (${formatCount(info.cyclicGarbageAtEnd.objects)} only in reference cycles)`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);

@@ -56,7 +56,7 @@ export function resolvePolicy(requested: string): ResolvedPolicy {
     const found = models.find(({ release }) => patch >= release.firstPatch && patch <= release.lastPatch);
     if (found) return { requested, name: `cpython-${found.release.id}`, module: found.module, release: found.release };
     if (models.length > 0) {
-      throw new UsageError(`no model of CPython ${minor}.${match[3]}: memreplay models ${minor} ${models.map(({ release }) => release.covers).join(', ')}`);
+      throw new UsageError(`no model of CPython ${minor}.${match[3]}: memreplay's models of CPython ${minor} cover ${models.map(({ release }) => release.covers).join(' and ')}`);
     }
   }
   throw new UsageError(`unknown collector policy "${requested}"; known policies: ${policyNames().join(', ')} (a full version such as cpython-3.12.1 selects that release's model)`);

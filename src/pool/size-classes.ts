@@ -57,7 +57,7 @@ export const PYMALLOC_PARAM_DOCS: Record<keyof PymallocParams, string> = {
   small_threshold: 'SMALL_REQUEST_THRESHOLD in bytes: larger requests (and size 0) go to malloc (a multiple of alignment, at most 32768)',
   pool_size: 'POOL_SIZE in bytes (power of two; a pool must hold two blocks of the largest class)',
   pool_header: 'sizeof(struct pool_header) in bytes; the pool overhead is this rounded up to alignment',
-  arena_size: 'ARENA_SIZE in bytes (a multiple of pool_size holding at least 3 pools)',
+  arena_size: 'ARENA_SIZE in bytes (a multiple of pool_size holding at least 3 pools, at most 1 GiB)',
   unaligned_arenas: '1: arenas start off a pool boundary and hold arena_size/pool_size - 1 pools (usual for 1 MiB mmaps); 0: aligned, all pools usable',
   keep_free_arena: '1: a wholly free arena that is last in usable_arenas is kept (3.9+, bpo-37257); 0: always released (3.8 and older)',
 };

@@ -192,6 +192,12 @@ describe('cli', () => {
       expect(info.liveAtEnd.objects).toBe(0);
       expect(info.meta.python).toBe('3.12.1');
     });
+
+    it('says a trace with no event peaks before any event, not "at event -1"', async () => {
+      const result = await runCli(['info', '-'], { stdin: '{"format":"memreplay","version":1}\n' });
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toContain('peak live under refcounting alone: 0 objects before any event, 0 B');
+    });
   });
 
   describe('generate', () => {

@@ -184,6 +184,15 @@ describe('cli: mistakes and awkward outputs', () => {
       expectUsageError(await runCli(['compare', CYCLE, '--gc', 'on,']), '--gc was given an empty name');
     });
 
+    it('refuses an empty value for a number option instead of reading it as 0', async () => {
+      expectUsageError(await runCli(['generate', '--workload', 'web', '--events', '']), '--events was given an empty value; it takes a number');
+      expectUsageError(await runCli(['generate', '--workload', 'web', '--seed=']), '--seed was given an empty value');
+      // It would have replaced the trace's meta.oldObjects (25,000) with 0.
+      expectUsageError(await runCli(['replay', join(ROOT, 'traces', 'web.jsonl'), '--old-objects', ' ']), '--old-objects was given an empty value');
+      // An empty value of a text option is not this mistake, nor an empty positional after a number option's value.
+      expect((await runCli(['replay', CYCLE, '--top', '0'])).code).toBe(0);
+    });
+
     it('lists the first errors in file order, heap-rule and format errors alike', async () => {
       // Line 3 breaks a heap rule (found when the chunk is replayed), line 4 the format (found
       // when it is decoded, before): --max-errors 1 must show line 3.
@@ -199,6 +208,10 @@ describe('cli: mistakes and awkward outputs', () => {
         const all = await runCli(['validate', '-', '--format', encoding], { stdin: text });
         expect(all.stderr.split('\n').slice(0, 2).map((line) => line.split(':')[1])).toEqual(['3', '4']);
       }
+    });
+
+    it('reads stdin once: "-" named twice among the traces to validate is refused', async () => {
+      expectUsageError(await runCli(['validate', '-', CYCLE, '-'], { stdin: readFileSync(CYCLE) }), '- (stdin) can be named once among the traces');
     });
 
     it('says what a number option was given when it is not a number, or too large', async () => {
