@@ -456,8 +456,10 @@ export class JsonDocumentDecoder implements TraceDecoder {
         if (++depth > deepest) deepest = depth;
       } else if (depth === 0) {
         // A scalar (number, literal, or garbage) ends at the next delimiter, which is then
-        // scanned again as structure.
-        if (c === COMMA || c === CLOSE_BRACKET || c === CLOSE_BRACE || c === COLON || isJsonSpace(c)) {
+        // scanned again as structure. In the events array, only at "," "]" or the line's end: so
+        // that garbage with spaces in it (`@@ not an event,`) is one bad event, not a bad event
+        // and then a malformed document at its second word.
+        if (this.capture === Capture.event ? c === COMMA || c === CLOSE_BRACKET || c === NEWLINE : c === COMMA || c === CLOSE_BRACKET || c === CLOSE_BRACE || c === COLON || isJsonSpace(c)) {
           end = i;
           break;
         }

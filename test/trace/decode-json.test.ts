@@ -57,6 +57,15 @@ describe('trace/decode-json', () => {
         't.json:3: event 1: not valid JSON: unexpected "@" at character 1 of the event',
       ]);
     });
+
+    it('reads an element of garbage with spaces in it as one bad event, up to "," "]" or its line\'s end', async () => {
+      const decoded = await decodeAll('[\n{"op":"freeze"},\n@@ not : an } event!!,\n{"op":"unfreeze"},\n5 x\n]', 't.json', { finish: false });
+      expect(decoded.rows.map((r) => [r.index, r.line])).toEqual([[0, 2], [2, 4]]);
+      expect(decoded.diagnostics.errors.map((e) => e.message)).toEqual([
+        't.json:3: event 1: not valid JSON: unexpected "@" at character 1 of the event',
+        't.json:5: event 3: not valid JSON: unexpected "x" at character 3 of the event after the JSON value',
+      ]);
+    });
   });
 
   describe('when the document structure is broken', () => {
