@@ -17,7 +17,7 @@ import { renderCompareMarkdown, renderDiffMarkdown } from '../compare/markdown.j
 import { DEFAULT_OBJECTIVES, OBJECTIVE_NAMES, OBJECTIVES, parseObjectives, type ObjectiveName } from '../compare/pareto.js';
 import { parseValueList } from '../compare/ranges.js';
 import { parseCompareReport, parseReplayReport } from '../compare/read-reports.js';
-import { mergeParts, parseShard, serializeCompareReport, type CompareReport, type RunDetail } from '../compare/report.js';
+import { MAX_SHARDS, mergeParts, parseShard, serializeCompareReport, type CompareReport, type RunDetail } from '../compare/report.js';
 import { renderCompareTable, renderDiffTerminal } from '../compare/terminal.js';
 import { FREE_LIST_CONFIGS } from '../pool/free-list.js';
 import { parsePoolParams } from '../pool/index.js';
@@ -204,7 +204,7 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
       .option('config', { type: 'string', describe: 'read the configurations from a JSON file (schemas/compare-config.schema.json) instead' })
       .option('objectives', { type: 'string', describe: `what the Pareto front minimizes, two or more of ${OBJECTIVE_NAMES.join(', ')} (default ${DEFAULT_OBJECTIVES.join(',')})` })
       .option('jobs', { type: 'number', describe: 'threads, this one included (default: the number of cores; 1 replays in this thread)' })
-      .option('shard', { type: 'string', describe: 'replay only shard K of N (K/N, K from 1) and write a part for memreplay merge' })
+      .option('shard', { type: 'string', describe: `replay only shard K of N (K/N, K from 1, N at most ${formatCount(MAX_SHARDS)}) and write a part for memreplay merge` })
       .option('runs', { type: 'string', choices: ['full', 'summary'], default: 'full', describe: 'summary leaves out each run\'s timeline samples and collection list (large sweeps)' })
       .option('format', { type: 'string', choices: FORMATS, describe: 'trace encoding (default: from the file name, else sniffed)' })
       .option('max-errors', { type: 'number', default: 20, describe: 'list up to N invalid events before stopping' })
